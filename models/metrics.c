@@ -1,0 +1,184 @@
+/* metrics.c: per-interval rows and run totals. See metrics.h. */
+#include "metrics.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const metrics_error_names[METRICS_N_ERRORS] = {"queue_full"};
+
+enum { EV_REPORT, N_KINDS };
+
+struct metrics {
+    sim *s;
+    uint16_t id;
+    struct metrics_params p;
+    struct metrics_probe probe;
+    metrics_row_fn *row_fn;
+    void *row_ctx;
+    int status;
+
+    /* the interval being measured */
+    sim_time interval_start; /* ns */
+    struct metrics_row row;
+    struct stats_hist latency;
+    struct stats_acc wait;
+    double busy_at_start;    /* core-seconds, cumulative at interval_start */
+    double core_seconds;     /* available core-seconds so far in the interval */
+    sim_time cores_since;    /* ns: when core_seconds was last brought up to date */
+
+    uint64_t in_flight;      /* arrivals - successes - failures, whole run */
+    uint64_t arrivals, resolved;
+    bool warm;               /* the warm-up is over: totals are being collected */
+    double busy_at_warm;
+    sim_time warm_at;
+    struct metrics_totals totals;
+};
+
+static void account_cores(struct metrics *m)
+{
+    sim_time now = sim_now(m->s);
+    if (m->probe.cores) m->core_seconds += m->probe.cores(m->probe.ctx) * sim_to_seconds(now - m->cores_since);
+    m->cores_since = now;
+}
+
+static double busy_now(const struct metrics *m)
+{
+    return m->probe.busy_core_seconds ? m->probe.busy_core_seconds(m->probe.ctx) : 0.0;
+}
+
+static void emit(struct metrics *m)
+{
+    sim_time now = sim_now(m->s);
+    account_cores(m);
+    struct metrics_row *r = &m->row;
+    r->t_s = sim_to_seconds(now);
+    r->in_flight = m->in_flight;
+    bool any = stats_hist_count(&m->latency) > 0;
+    r->latency_mean_s = any ? stats_hist_mean(&m->latency) : NAN;
+    r->latency_p50_s = any ? stats_hist_quantile(&m->latency, 0.50) : NAN;
+    r->latency_p90_s = any ? stats_hist_quantile(&m->latency, 0.90) : NAN;
+    r->latency_p99_s = any ? stats_hist_quantile(&m->latency, 0.99) : NAN;
+    r->latency_p999_s = any ? stats_hist_quantile(&m->latency, 0.999) : NAN;
+    r->latency_max_s = any ? stats_hist_max(&m->latency) : NAN;
+    r->wait_mean_s = m->wait.n ? stats_acc_mean(&m->wait) : NAN;
+    double busy = busy_now(m);
+    r->utilization = m->core_seconds > 0 ? (busy - m->busy_at_start) / m->core_seconds : NAN;
+    if (m->status == 0) {
+        m->status = m->row_fn(m->row_ctx, r);
+        if (m->status < 0) sim_stop(m->s);
+    }
+    memset(r, 0, sizeof *r);
+    stats_hist_reset(&m->latency);
+    m->wait = (struct stats_acc){0};
+    m->busy_at_start = busy;
+    m->core_seconds = 0;
+    m->interval_start = now;
+}
+
+static void start_totals(struct metrics *m)
+{
+    account_cores(m);
+    m->warm = true;
+    m->warm_at = sim_now(m->s);
+    m->busy_at_warm = busy_now(m);
+    m->totals.core_seconds = -m->core_seconds; /* so that the interval's earlier part is left out */
+}
+
+static void on_report(sim *s, void *self, const void *payload)
+{
+    (void)payload;
+    struct metrics *m = self;
+    if (!m->warm && sim_now(s) >= m->p.warmup) start_totals(m);
+    m->totals.core_seconds += (account_cores(m), m->core_seconds);
+    emit(m);
+    if (sim_now(s) + m->p.interval <= sim_horizon(s)) sim_schedule(s, m->p.interval, m->id, EV_REPORT, NULL, 0);
+}
+
+static void on_finish(sim *s, void *self)
+{
+    struct metrics *m = self;
+    if (sim_now(s) > m->interval_start) {
+        if (!m->warm) start_totals(m);
+        m->totals.core_seconds += (account_cores(m), m->core_seconds);
+        emit(m);
+    }
+    struct metrics_totals *t = &m->totals;
+    t->in_flight_at_end = m->in_flight;
+    t->busy_core_seconds = busy_now(m) - m->busy_at_warm;
+    t->measured_s = sim_to_seconds(sim_now(s) - m->warm_at);
+    uint64_t held = m->probe.in_system ? m->probe.in_system(m->probe.ctx) : m->in_flight;
+    SIM_ASSERT(s, m->arrivals == m->resolved + held,
+               "request conservation broken: %llu arrived, %llu resolved, %llu held by the design",
+               (unsigned long long)m->arrivals, (unsigned long long)m->resolved, (unsigned long long)held);
+}
+
+static sim_handler_fn *const handlers[N_KINDS] = {on_report};
+static const char *const kind_names[N_KINDS] = {"report"};
+static const sim_model_ops ops = {"metrics", N_KINDS, handlers, kind_names, on_finish};
+
+struct metrics *metrics_create(sim *s, const struct metrics_params *p, metrics_row_fn *row_fn,
+                               void *row_ctx)
+{
+    SIM_ASSERT(s, p->interval > 0 && p->warmup >= 0, "bad metrics parameters");
+    struct metrics *m = sim_xcalloc(1, sizeof *m);
+    m->s = s;
+    m->p = *p;
+    m->row_fn = row_fn;
+    m->row_ctx = row_ctx;
+    stats_hist_reset(&m->latency);
+    stats_hist_reset(&m->totals.latency);
+    m->id = sim_register(s, &ops, m);
+    if (p->warmup == 0) m->warm = true;
+    if (p->interval <= sim_horizon(s)) sim_schedule(s, p->interval, m->id, EV_REPORT, NULL, 0);
+    return m;
+}
+
+void metrics_destroy(struct metrics *m) { free(m); }
+
+void metrics_attach(struct metrics *m, const struct metrics_probe *probe)
+{
+    m->probe = *probe;
+    m->busy_at_start = busy_now(m);
+    m->busy_at_warm = m->busy_at_start;
+    m->cores_since = sim_now(m->s);
+}
+
+static bool counted(const struct metrics *m, const struct request *r) { return r->arrival >= m->p.warmup; }
+
+void metrics_arrival(struct metrics *m, const struct request *r)
+{
+    m->arrivals++;
+    m->in_flight++;
+    m->row.arrivals++;
+    if (counted(m, r)) m->totals.arrivals++;
+}
+
+void metrics_success(struct metrics *m, const struct request *r)
+{
+    double latency = sim_to_seconds(sim_now(m->s) - r->arrival);
+    double wait = sim_to_seconds(r->start - r->arrival);
+    m->in_flight--;
+    m->resolved++;
+    m->row.successes++;
+    stats_hist_add(&m->latency, latency);
+    stats_acc_add(&m->wait, wait);
+    if (counted(m, r)) {
+        m->totals.successes++;
+        stats_hist_add(&m->totals.latency, latency);
+        stats_acc_add(&m->totals.wait, wait);
+        if (r->start > r->arrival) m->totals.waited++;
+    }
+}
+
+void metrics_failure(struct metrics *m, const struct request *r, enum metrics_error why)
+{
+    m->in_flight--;
+    m->resolved++;
+    m->row.errors++;
+    if (why == METRICS_ERR_QUEUE_FULL) m->row.errors_queue_full++;
+    if (counted(m, r)) m->totals.errors++;
+}
+
+const struct metrics_totals *metrics_totals(const struct metrics *m) { return &m->totals; }
+int metrics_status(const struct metrics *m) { return m->status; }

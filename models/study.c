@@ -1,0 +1,470 @@
+/* study.c: parse a study, run designs x replications, write the results file. See study.h. */
+#include "study.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "h5out.h"
+#include "metrics.h"
+#include "stats.h"
+
+#define FORMAT_VERSION 1
+
+static const char *const kind_names[] = {"onprem", NULL};
+
+/* ---- parsing ------------------------------------------------------------------------------- */
+
+static bool parse_design(conf *c, config_setting_t *g, struct design_params *d)
+{
+    int before = conf_errors(c);
+    d->name = "";
+    d->description = "";
+    conf_get_string(c, g, "name", true, &d->name);
+    conf_get_string(c, g, "description", false, &d->description);
+    if (d->name[0] == '\0' || strchr(d->name, '/') || strchr(d->name, '.'))
+        conf_error_in(c, g, "name", "a design needs a non-empty name without '/' or '.'");
+    int kind = 0;
+    if (!conf_get_choice(c, g, "kind", true, kind_names, &kind)) return false;
+    d->kind = (enum design_kind)kind;
+    switch (d->kind) {
+    case DESIGN_ONPREM: onprem_parse(c, g, &d->u.onprem); break;
+    }
+    return conf_errors(c) == before;
+}
+
+bool study_parse(conf *c, const struct study_overrides *ov, struct study_params *p)
+{
+    memset(p, 0, sizeof *p);
+    config_setting_t *root = conf_root(c);
+    config_setting_t *st = conf_group(c, root, "study", true);
+    p->name = "study";
+    conf_get_string(c, st, "name", false, &p->name);
+    double horizon = 3600, interval = 60, warmup = 0;
+    conf_get_duration(c, st, "horizon", true, CONF_IN(1e-6, 9e9), &horizon);
+    conf_get_duration(c, st, "report_interval", false, CONF_IN(1e-6, 9e9), &interval);
+    conf_get_duration(c, st, "warmup", false, CONF_IN(0, 9e9), &warmup);
+    int64_t reps = 1, seed = 1;
+    conf_get_int(c, st, "replications", false, 1, 100000, &reps);
+    conf_get_int(c, st, "seed", false, 0, INT64_MAX, &seed);
+    if (ov) { /* main has checked their form and range */
+        if (ov->has_replications) reps = ov->replications;
+        if (ov->has_seed) seed = (int64_t)ov->seed;
+        if (ov->has_horizon) horizon = ov->horizon_s;
+    }
+    p->horizon = sim_from_seconds(horizon);
+    p->interval = sim_from_seconds(interval);
+    p->warmup = sim_from_seconds(warmup);
+    p->replications = (uint32_t)reps;
+    p->seed = ov && ov->has_seed ? ov->seed : (uint64_t)seed;
+    if (st && p->interval > p->horizon)
+        conf_error_in(c, st, "report_interval", "must not exceed the horizon (%g s), got %g s",
+                      sim_to_seconds(p->horizon), interval);
+    if (st && p->warmup >= p->horizon)
+        conf_error_in(c, st, "warmup", "must be shorter than the horizon (%g s), got %g s",
+                      sim_to_seconds(p->horizon), warmup);
+
+    workload_parse(c, conf_group(c, root, "workload", true), &p->workload);
+
+    config_setting_t *designs = conf_list(c, root, "designs", true);
+    unsigned n = designs ? (unsigned)config_setting_length(designs) : 0;
+    if (designs && n == 0) conf_error(c, designs, "needs at least one design");
+    if (n > STUDY_MAX_DESIGNS) {
+        conf_error(c, designs, "at most %d designs, got %u", STUDY_MAX_DESIGNS, n);
+        n = STUDY_MAX_DESIGNS;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        config_setting_t *g = conf_elem_group(c, designs, i);
+        if (!g) continue;
+        struct design_params *d = &p->designs[p->n_designs];
+        if (!parse_design(c, g, d)) continue;
+        for (unsigned j = 0; j < p->n_designs; j++)
+            if (strcmp(p->designs[j].name, d->name) == 0)
+                conf_error_in(c, g, "name", "duplicate design name \"%s\"", d->name);
+        p->n_designs++;
+    }
+
+    const char *baseline = NULL;
+    conf_get_string(c, st, "baseline", false, &baseline);
+    p->baseline = 0;
+    if (baseline) {
+        unsigned j = 0;
+        while (j < p->n_designs && strcmp(p->designs[j].name, baseline) != 0) j++;
+        if (j == p->n_designs && conf_errors(c) == 0)
+            conf_error_in(c, st, "baseline", "no design is called \"%s\"", baseline);
+        p->baseline = j < p->n_designs ? j : 0;
+    }
+    bool bad_override = false;
+    if (ov && ov->design && conf_errors(c) == 0) {
+        unsigned j = 0;
+        while (j < p->n_designs && strcmp(p->designs[j].name, ov->design) != 0) j++;
+        if (j == p->n_designs) {
+            fprintf(stderr, "strato: --design: %s has no design called \"%s\"\n", conf_file_name(c), ov->design);
+            bad_override = true;
+        } else if (j != p->baseline) { /* keep the baseline first, then the chosen design */
+            p->designs[0] = p->designs[p->baseline];
+            p->designs[1] = p->designs[j];
+            p->n_designs = 2;
+            p->baseline = 0;
+        } else {
+            p->designs[0] = p->designs[j];
+            p->n_designs = 1;
+            p->baseline = 0;
+        }
+    }
+    conf_check_unused(c);
+    return conf_errors(c) == 0 && !bad_override;
+}
+
+void study_params_free(struct study_params *p) { workload_params_free(&p->workload); }
+
+/* ---- summary metrics ----------------------------------------------------------------------- */
+
+enum {
+    M_THROUGHPUT, M_AVAILABILITY, M_LATENCY_MEAN, M_LATENCY_P50, M_LATENCY_P99, M_LATENCY_P999,
+    M_WAIT_MEAN, M_P_WAIT, M_UTILIZATION, M_SLO_LATENCY, M_SLO_MET, N_METRICS
+};
+
+static const struct {
+    const char *name, *unit;
+} metric_info[N_METRICS] = {
+    {"throughput_rps", "1/s"}, {"availability", "fraction"}, {"latency_mean_s", "s"},
+    {"latency_p50_s", "s"},    {"latency_p99_s", "s"},       {"latency_p999_s", "s"},
+    {"wait_mean_s", "s"},      {"p_wait", "fraction"},       {"utilization", "fraction"},
+    {"latency_slo_s", "s"},    {"slo_met", "fraction"},
+};
+
+struct study_result {
+    unsigned n_designs;
+    uint32_t replications;
+    uint32_t done[STUDY_MAX_DESIGNS]; /* replications completed per design */
+    double *v;                        /* [design][metric][replication] */
+};
+
+static double *value(const struct study_result *r, unsigned d, unsigned m, uint32_t rep)
+{
+    return &r->v[((size_t)d * N_METRICS + m) * r->replications + rep];
+}
+
+static bool metric_used(const struct study_params *p, unsigned m)
+{
+    if (m == M_SLO_LATENCY) return p->workload.slo_quantile > 0;
+    if (m == M_SLO_MET) return p->workload.slo_quantile > 0 || !isnan(p->workload.slo_availability);
+    return true;
+}
+
+static void run_values(const struct study_params *p, const struct metrics_totals *t, double *out)
+{
+    uint64_t resolved = t->successes + t->errors;
+    bool any = t->successes > 0;
+    out[M_THROUGHPUT] = t->measured_s > 0 ? (double)t->successes / t->measured_s : NAN;
+    out[M_AVAILABILITY] = resolved ? (double)t->successes / (double)resolved : NAN;
+    out[M_LATENCY_MEAN] = any ? stats_hist_mean(&t->latency) : NAN;
+    out[M_LATENCY_P50] = any ? stats_hist_quantile(&t->latency, 0.50) : NAN;
+    out[M_LATENCY_P99] = any ? stats_hist_quantile(&t->latency, 0.99) : NAN;
+    out[M_LATENCY_P999] = any ? stats_hist_quantile(&t->latency, 0.999) : NAN;
+    out[M_WAIT_MEAN] = any ? stats_acc_mean(&t->wait) : NAN;
+    out[M_P_WAIT] = any ? (double)t->waited / (double)t->successes : NAN;
+    out[M_UTILIZATION] = t->core_seconds > 0 ? t->busy_core_seconds / t->core_seconds : NAN;
+    const struct workload_params *w = &p->workload;
+    out[M_SLO_LATENCY] = any && w->slo_quantile > 0 ? stats_hist_quantile(&t->latency, w->slo_quantile) : NAN;
+    bool met = true;
+    if (w->slo_quantile > 0) met = met && any && out[M_SLO_LATENCY] <= w->slo_latency;
+    if (!isnan(w->slo_availability)) met = met && resolved && out[M_AVAILABILITY] >= w->slo_availability;
+    out[M_SLO_MET] = met ? 1.0 : 0.0;
+}
+
+/* ---- output -------------------------------------------------------------------------------- */
+
+#define ROW_COL(field, type) {#field, type, offsetof(struct metrics_row, field), NULL, 0}
+static const struct h5out_col series_cols[] = {
+    ROW_COL(t_s, H5OUT_F64),           ROW_COL(arrivals, H5OUT_U64),
+    ROW_COL(successes, H5OUT_U64),     ROW_COL(errors, H5OUT_U64),
+    ROW_COL(errors_queue_full, H5OUT_U64), ROW_COL(in_flight, H5OUT_U64),
+    ROW_COL(latency_mean_s, H5OUT_F64), ROW_COL(latency_p50_s, H5OUT_F64),
+    ROW_COL(latency_p90_s, H5OUT_F64), ROW_COL(latency_p99_s, H5OUT_F64),
+    ROW_COL(latency_p999_s, H5OUT_F64), ROW_COL(latency_max_s, H5OUT_F64),
+    ROW_COL(wait_mean_s, H5OUT_F64),   ROW_COL(utilization, H5OUT_F64),
+};
+
+struct summary_row {
+    const char *design, *metric, *unit;
+    double mean, ci95_lo, ci95_hi;
+    uint32_t n;
+};
+static const struct h5out_col summary_cols[] = {
+    {"design", H5OUT_STR, offsetof(struct summary_row, design), NULL, 0},
+    {"metric", H5OUT_STR, offsetof(struct summary_row, metric), NULL, 0},
+    {"unit", H5OUT_STR, offsetof(struct summary_row, unit), NULL, 0},
+    {"mean", H5OUT_F64, offsetof(struct summary_row, mean), NULL, 0},
+    {"ci95_lo", H5OUT_F64, offsetof(struct summary_row, ci95_lo), NULL, 0},
+    {"ci95_hi", H5OUT_F64, offsetof(struct summary_row, ci95_hi), NULL, 0},
+    {"n", H5OUT_U32, offsetof(struct summary_row, n), NULL, 0},
+};
+
+struct comparison_row {
+    const char *design, *baseline, *metric, *unit;
+    double mean_diff, ci95_lo, ci95_hi;
+    uint32_t n;
+};
+static const struct h5out_col comparison_cols[] = {
+    {"design", H5OUT_STR, offsetof(struct comparison_row, design), NULL, 0},
+    {"baseline", H5OUT_STR, offsetof(struct comparison_row, baseline), NULL, 0},
+    {"metric", H5OUT_STR, offsetof(struct comparison_row, metric), NULL, 0},
+    {"unit", H5OUT_STR, offsetof(struct comparison_row, unit), NULL, 0},
+    {"mean_diff", H5OUT_F64, offsetof(struct comparison_row, mean_diff), NULL, 0},
+    {"ci95_lo", H5OUT_F64, offsetof(struct comparison_row, ci95_lo), NULL, 0},
+    {"ci95_hi", H5OUT_F64, offsetof(struct comparison_row, ci95_hi), NULL, 0},
+    {"n", H5OUT_U32, offsetof(struct comparison_row, n), NULL, 0},
+};
+
+/* The finite values of metric m of design d over its completed replications, into buf. */
+static size_t collect(const struct study_result *r, unsigned d, unsigned m, double *buf)
+{
+    size_t n = 0;
+    for (uint32_t rep = 0; rep < r->done[d]; rep++)
+        if (isfinite(*value(r, d, m, rep))) buf[n++] = *value(r, d, m, rep);
+    return n;
+}
+
+/* Paired differences design - baseline of metric m over replications both completed. */
+static size_t collect_diff(const struct study_result *r, unsigned d, unsigned b, unsigned m, double *buf)
+{
+    size_t n = 0;
+    uint32_t both = r->done[d] < r->done[b] ? r->done[d] : r->done[b];
+    for (uint32_t rep = 0; rep < both; rep++) {
+        double x = *value(r, d, m, rep) - *value(r, b, m, rep);
+        if (isfinite(x)) buf[n++] = x;
+    }
+    return n;
+}
+
+static int write_summary(struct h5out *o, const struct study_params *p, const struct study_result *r)
+{
+    double *buf = sim_xmalloc(r->replications * sizeof *buf);
+    struct h5out_table *t = h5out_table_create(o, h5out_root(o), "summary", summary_cols,
+                                               sizeof summary_cols / sizeof summary_cols[0],
+                                               sizeof(struct summary_row), 256);
+    for (unsigned d = 0; t && d < p->n_designs; d++)
+        for (unsigned m = 0; m < N_METRICS; m++) {
+            if (!metric_used(p, m)) continue;
+            struct stats_ci ci = stats_ci95(buf, collect(r, d, m, buf));
+            struct summary_row row = {p->designs[d].name, metric_info[m].name, metric_info[m].unit,
+                                      ci.mean, ci.lo, ci.hi, (uint32_t)ci.n};
+            h5out_table_append(t, &row, 1);
+        }
+    if (t) h5out_table_close(t);
+    t = h5out_table_create(o, h5out_root(o), "comparisons", comparison_cols,
+                           sizeof comparison_cols / sizeof comparison_cols[0], sizeof(struct comparison_row), 256);
+    for (unsigned d = 0; t && d < p->n_designs; d++) {
+        if (d == p->baseline) continue;
+        for (unsigned m = 0; m < N_METRICS; m++) {
+            if (!metric_used(p, m)) continue;
+            struct stats_ci ci = stats_ci95(buf, collect_diff(r, d, p->baseline, m, buf));
+            struct comparison_row row = {p->designs[d].name, p->designs[p->baseline].name, metric_info[m].name,
+                                         metric_info[m].unit, ci.mean, ci.lo, ci.hi, (uint32_t)ci.n};
+            h5out_table_append(t, &row, 1);
+        }
+    }
+    if (t) h5out_table_close(t);
+    free(buf);
+    return h5out_error(o)[0] ? -1 : 0;
+}
+
+/* ---- running ------------------------------------------------------------------------------- */
+
+struct progress {
+    const struct study_params *p;
+    unsigned design;
+    uint32_t rep;
+    double wall_start;
+    uint64_t runs_done, runs_total;
+};
+
+static double wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void show_progress(void *ctx, const sim *s)
+{
+    struct progress *pr = ctx;
+    double elapsed = wall_seconds() - pr->wall_start;
+    double frac = sim_to_seconds(sim_now(s)) / sim_to_seconds(sim_horizon(s));
+    double done = (double)pr->runs_done + frac;
+    double eta = done > 0 ? elapsed * ((double)pr->runs_total - done) / done : 0;
+    fprintf(stderr, "\r%s run %u/%u: t=%.0f/%.0f s, %.1f M events/s, ETA %.0f s   ",
+            pr->p->designs[pr->design].name, pr->rep + 1, pr->p->replications, sim_to_seconds(sim_now(s)),
+            sim_to_seconds(sim_horizon(s)), (double)sim_events(s) / 1e6 / (elapsed > 0 ? elapsed : 1),
+            eta);
+}
+
+static int append_row(void *ctx, const struct metrics_row *row) { return h5out_table_append(ctx, row, 1); }
+
+/* One replication of one design. Returns 0, 130 if stopped by the flag, or -1 on an output error. */
+static int run_one(const struct study_params *p, const struct study_run_options *o, struct h5out *out,
+                   unsigned d, uint32_t rep, double *values, struct progress *pr)
+{
+    const struct design_params *dp = &p->designs[d];
+    char path[512];
+    snprintf(path, sizeof path, "/designs/%s/runs/%u", dp->name, rep);
+    hid_t g = h5out_group(out, path);
+    if (g == H5I_INVALID_HID) return -1;
+    struct h5out_table *series = h5out_table_create(out, g, "series", series_cols,
+                                                    sizeof series_cols / sizeof series_cols[0],
+                                                    sizeof(struct metrics_row), 1024);
+    if (!series) return -1;
+
+    sim *s = sim_create(p->seed, rep, p->horizon);
+    if (o->stop_flag) sim_watch_flag(s, o->stop_flag);
+    if (o->progress) {
+        pr->design = d;
+        pr->rep = rep;
+        sim_set_progress(s, show_progress, pr, 1u << 20);
+    }
+    struct metrics *m = metrics_create(s, &(struct metrics_params){p->interval, p->warmup}, append_row, series);
+    struct onprem *op = NULL;
+    struct workload *w = NULL;
+    switch (dp->kind) {
+    case DESIGN_ONPREM:
+        op = onprem_create(s, &dp->u.onprem, m);
+        w = workload_create(s, &p->workload, onprem_submit, op);
+        break;
+    }
+    enum sim_end end = sim_run(s);
+    bool stopped = end == SIM_END_STOPPED && metrics_status(m) == 0;
+    run_values(p, metrics_totals(m), values);
+    h5out_attr_bool(out, g, "complete", !stopped);
+    h5out_attr_i64(out, g, "events", (int64_t)sim_events(s));
+    h5out_attr_i64(out, g, "arrivals", (int64_t)workload_arrivals(w));
+    int status = metrics_status(m) < 0 ? -1 : 0;
+    if (h5out_table_close(series) < 0) status = -1;
+    workload_destroy(w);
+    onprem_destroy(op);
+    metrics_destroy(m);
+    sim_destroy(s);
+    if (status < 0) return -1;
+    return stopped ? 130 : 0;
+}
+
+static void write_root_attrs(struct h5out *o, const struct study_params *p, const struct study_run_options *ro)
+{
+    hid_t root = h5out_root(o);
+    h5out_attr_i64(o, root, "format_version", FORMAT_VERSION);
+    h5out_attr_str(o, root, "strato_version", STRATO_VERSION);
+    h5out_attr_str(o, root, "study", p->name);
+    h5out_attr_str(o, root, "config_path", ro->config_path ? ro->config_path : "");
+    h5out_attr_str(o, root, "config", ro->config_text ? ro->config_text : "");
+    h5out_attr_str(o, root, "command_line", ro->command_line ? ro->command_line : "");
+    h5out_attr_i64(o, root, "master_seed", (int64_t)p->seed);
+    h5out_attr_i64(o, root, "replications", p->replications);
+    h5out_attr_f64(o, root, "horizon_s", sim_to_seconds(p->horizon));
+    h5out_attr_f64(o, root, "report_interval_s", sim_to_seconds(p->interval));
+    h5out_attr_f64(o, root, "warmup_s", sim_to_seconds(p->warmup));
+    h5out_attr_str(o, root, "baseline", p->designs[p->baseline].name);
+    for (unsigned d = 0; d < p->n_designs; d++) {
+        char path[512];
+        snprintf(path, sizeof path, "/designs/%s", p->designs[d].name);
+        hid_t g = h5out_group(o, path);
+        if (g == H5I_INVALID_HID) return;
+        h5out_attr_str(o, g, "kind", kind_names[p->designs[d].kind]);
+        h5out_attr_str(o, g, "description", p->designs[d].description);
+    }
+}
+
+int study_run(const struct study_params *p, const struct study_run_options *ro, struct study_result **out)
+{
+    *out = NULL;
+    char err[512];
+    int rc = h5out_check_target(ro->output, err, sizeof err);
+    if (rc < 0) {
+        fprintf(stderr, "strato: %s\n", err);
+        return rc == H5OUT_ECLOBBER ? 2 : 1;
+    }
+    struct h5out *o = h5out_create(ro->output, err, sizeof err);
+    if (!o) {
+        fprintf(stderr, "strato: %s\n", err);
+        return 1;
+    }
+    write_root_attrs(o, p, ro);
+
+    struct study_result *r = sim_xcalloc(1, sizeof *r);
+    r->n_designs = p->n_designs;
+    r->replications = p->replications;
+    r->v = sim_xcalloc((size_t)p->n_designs * N_METRICS * p->replications, sizeof *r->v);
+    struct progress pr = {p, 0, 0, wall_seconds(), 0, (uint64_t)p->n_designs * p->replications};
+    int status = 0;
+    double vals[N_METRICS];
+    /* replication-major, so an interrupted study holds the same replications of every design */
+    for (uint32_t rep = 0; rep < p->replications && status == 0; rep++)
+        for (unsigned d = 0; d < p->n_designs && status == 0; d++) {
+            status = run_one(p, ro, o, d, rep, vals, &pr);
+            pr.runs_done++;
+            if (status == 0) {
+                for (unsigned m = 0; m < N_METRICS; m++) *value(r, d, m, rep) = vals[m];
+                r->done[d] = rep + 1;
+            }
+        }
+    if (ro->progress) fputs("\r\033[K", stderr);
+    if (status >= 0 && write_summary(o, p, r) < 0) status = -1;
+    if (status < 0) {
+        fprintf(stderr, "strato: cannot write %s: %s\n", ro->output, h5out_error(o));
+        h5out_abort(o);
+        study_result_free(r);
+        return 1;
+    }
+    if (h5out_finish(o, status == 0, err, sizeof err) < 0) {
+        fprintf(stderr, "strato: %s\n", err);
+        study_result_free(r);
+        return 1;
+    }
+    *out = r;
+    return status;
+}
+
+void study_result_free(struct study_result *r)
+{
+    if (!r) return;
+    free(r->v);
+    free(r);
+}
+
+static void print_ci(FILE *f, struct stats_ci ci)
+{
+    if (ci.n == 0) fprintf(f, "%12s %27s", "-", "");
+    else if (isnan(ci.lo)) fprintf(f, "%12.6g %27s", ci.mean, "(one replication)");
+    else fprintf(f, "%12.6g  [%11.6g, %11.6g]", ci.mean, ci.lo, ci.hi);
+}
+
+void study_print_summary(const struct study_params *p, const struct study_result *r, FILE *f)
+{
+    double *buf = sim_xmalloc(r->replications * sizeof *buf);
+    fprintf(f, "%-20s %-16s %-9s %12s  %-26s %s\n", "design", "metric", "unit", "mean", "95% CI", "n");
+    for (unsigned d = 0; d < p->n_designs; d++)
+        for (unsigned m = 0; m < N_METRICS; m++) {
+            if (!metric_used(p, m)) continue;
+            struct stats_ci ci = stats_ci95(buf, collect(r, d, m, buf));
+            fprintf(f, "%-20s %-16s %-9s ", p->designs[d].name, metric_info[m].name, metric_info[m].unit);
+            print_ci(f, ci);
+            fprintf(f, " %zu\n", ci.n);
+        }
+    if (p->n_designs > 1) {
+        fprintf(f, "\npaired differences against the baseline \"%s\" (same requests in every design):\n",
+                p->designs[p->baseline].name);
+        for (unsigned d = 0; d < p->n_designs; d++) {
+            if (d == p->baseline) continue;
+            for (unsigned m = 0; m < N_METRICS; m++) {
+                if (!metric_used(p, m)) continue;
+                struct stats_ci ci = stats_ci95(buf, collect_diff(r, d, p->baseline, m, buf));
+                fprintf(f, "%-20s %-16s %-9s ", p->designs[d].name, metric_info[m].name, metric_info[m].unit);
+                print_ci(f, ci);
+                fprintf(f, " %zu\n", ci.n);
+            }
+        }
+    }
+    free(buf);
+}

@@ -1,0 +1,97 @@
+/* study.h: one config file's worth of work: designs x replications, results to HDF5, a summary.
+ *
+ * A study is a workload, a list of candidate designs, a horizon, a report interval, a warm-up, a
+ * number of replications, a master seed and a baseline design. Replication r of every design runs on
+ * its own engine seeded with (master seed, r), so every design sees the same requests (common random
+ * numbers, see workload.h) and the differences to the baseline are paired: their confidence intervals
+ * come from the per-replication differences, which are much tighter than two independent intervals.
+ *
+ * Output (one HDF5 file, written under a temporary name and renamed when complete):
+ *   /                               attrs format, format_version, strato_version, config, command_line,
+ *                                   study, master_seed, replications, horizon_s, report_interval_s,
+ *                                   warmup_s, baseline, complete
+ *   /designs/<name>                 attrs kind, description
+ *   /designs/<name>/runs/<r>/series one row per report interval (metrics.h)
+ *   /summary                        design, metric, unit, mean, ci95_lo, ci95_hi, n
+ *   /comparisons                    design, baseline, metric, unit, mean_diff, ci95_lo, ci95_hi, n
+ *
+ * Leaves out (for now): parallel replications, sweeps, cloud and serverless design kinds, cost.
+ * Invariant: a file under the final name is complete (attribute complete = true) or was interrupted
+ * (complete = false, holding every run that finished); bad input never creates a file.
+ */
+#ifndef STUDY_H
+#define STUDY_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "conf.h"
+#include "onprem.h"
+#include "sim.h"
+#include "workload.h"
+
+enum design_kind { DESIGN_ONPREM };
+
+struct design_params {
+    const char *name;        /* borrowed from the conf; unique in the study */
+    const char *description; /* borrowed, may be "" */
+    enum design_kind kind;
+    union {
+        struct onprem_params onprem;
+    } u;
+};
+
+#define STUDY_MAX_DESIGNS 64
+
+struct study_params {
+    const char *name;        /* borrowed */
+    sim_time horizon;        /* ns, > 0 */
+    sim_time interval;       /* ns, report interval, in (0, horizon] */
+    sim_time warmup;         /* ns, in [0, horizon) */
+    uint32_t replications;   /* >= 1 */
+    uint64_t seed;           /* master seed */
+    unsigned baseline;       /* index into designs */
+    struct workload_params workload;
+    unsigned n_designs;
+    struct design_params designs[STUDY_MAX_DESIGNS];
+};
+
+/* Command-line overrides, applied after the file is read and checked like file settings. */
+struct study_overrides {
+    bool has_seed, has_replications, has_horizon;
+    uint64_t seed;
+    int64_t replications;
+    double horizon_s;
+    const char *design; /* run only this design (and the baseline, for comparisons); NULL = all */
+};
+
+/* Reads and validates the whole study from c, applying ov (may be NULL), and reports unknown settings.
+ * Returns false after printing every diagnostic. Strings stay borrowed from c. */
+bool study_parse(conf *c, const struct study_overrides *ov, struct study_params *p);
+void study_params_free(struct study_params *p);
+
+struct study_result; /* per-design, per-replication values of the summary metrics */
+
+struct study_run_options {
+    const char *output;        /* final path of the HDF5 file */
+    const char *config_path;   /* for the root attributes */
+    const char *config_text;   /* the full text of the config, stored in the file; may be NULL */
+    const char *command_line;  /* stored in the file */
+    volatile sig_atomic_t *stop_flag; /* set by SIGINT/SIGTERM; NULL = none */
+    bool progress;             /* a progress line on stderr */
+};
+
+/* Runs every design x replication and writes the file. Returns 0 on success, 130 if interrupted
+ * (the file is valid and marked incomplete), 1 on an environment error (message on stderr, nothing
+ * under the final name), 2 if the output target must not be overwritten. *out receives the results
+ * for study_print_summary (free with study_result_free), or NULL. */
+int study_run(const struct study_params *p, const struct study_run_options *o, struct study_result **out);
+
+/* Prints the summary as a table: per design, mean and 95% CI of each metric, then the paired
+ * differences to the baseline. */
+void study_print_summary(const struct study_params *p, const struct study_result *r, FILE *f);
+void study_result_free(struct study_result *r);
+
+#endif

@@ -1,0 +1,175 @@
+/* workload.c: arrivals, classes and demands. See workload.h. */
+#include "workload.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+
+enum { EV_ARRIVAL, N_KINDS };
+
+struct workload {
+    sim *s;
+    uint16_t id;
+    const struct workload_params *p;
+    workload_sink_fn *sink;
+    void *sink_ctx;
+    gsl_rng *arrivals;      /* candidate gaps and thinning */
+    gsl_rng *demand;        /* class choice and CPU demand */
+    double rate_max;        /* requests/s: the thinning envelope */
+    double cum_share[WORKLOAD_MAX_CLASSES];
+    uint64_t n;             /* arrivals so far */
+};
+
+static const char *const profile_names[] = {"constant", "diurnal", NULL};
+static const char *const process_names[] = {"poisson", NULL};
+static const double two_pi = 6.283185307179586;
+
+static const struct {
+    const char *name;
+    double q;
+} slo_keys[] = {{"latency_p50", 0.50}, {"latency_p90", 0.90}, {"latency_p95", 0.95},
+                {"latency_p99", 0.99}, {"latency_p999", 0.999}};
+
+static void parse_slo(conf *c, const config_setting_t *slo, struct workload_params *p)
+{
+    if (!slo) return;
+    const char *first = NULL;
+    for (size_t i = 0; i < sizeof slo_keys / sizeof slo_keys[0]; i++) {
+        double v = NAN;
+        conf_get_duration(c, slo, slo_keys[i].name, false, CONF_ABOVE(0), &v);
+        if (isnan(v)) continue;
+        if (first) {
+            conf_error_in(c, slo, slo_keys[i].name, "only one latency target allowed, %s is already set",
+                          first);
+            continue;
+        }
+        first = slo_keys[i].name;
+        p->slo_quantile = slo_keys[i].q;
+        p->slo_latency = v;
+    }
+    conf_get_double(c, slo, "availability", false, CONF_IN(0.0, 1.0), &p->slo_availability);
+}
+
+bool workload_parse(conf *c, const config_setting_t *group, struct workload_params *p)
+{
+    int before = conf_errors(c);
+    memset(p, 0, sizeof *p);
+    p->peak_to_mean = 1.0;
+    p->slo_availability = NAN;
+
+    const config_setting_t *arr = conf_group(c, group, "arrivals", true);
+    int process = 0; /* only Poisson arrivals for now */
+    conf_get_choice(c, arr, "process", false, process_names, &process);
+    int profile = WORKLOAD_CONSTANT;
+    conf_get_choice(c, arr, "profile", false, profile_names, &profile);
+    p->profile = (enum workload_profile)profile;
+    conf_get_double(c, arr, "mean_rps", true, CONF_ABOVE(0), &p->mean_rps);
+    if (p->profile == WORKLOAD_DIURNAL) {
+        p->peak_hour = 12.0;
+        conf_get_double(c, arr, "peak_to_mean", true, CONF_IN(1.0, 2.0), &p->peak_to_mean);
+        conf_get_double(c, arr, "peak_hour", false, CONF_IN(0.0, 24.0), &p->peak_hour);
+    }
+
+    const config_setting_t *classes = conf_list(c, group, "classes", true);
+    if (classes) {
+        unsigned n = (unsigned)config_setting_length(classes);
+        if (n == 0) conf_error(c, classes, "needs at least one request class");
+        if (n > WORKLOAD_MAX_CLASSES) {
+            conf_error(c, classes, "at most %d classes, got %u", WORKLOAD_MAX_CLASSES, n);
+            n = WORKLOAD_MAX_CLASSES;
+        }
+        double total = 0;
+        for (unsigned i = 0; i < n; i++) {
+            config_setting_t *g = conf_elem_group(c, classes, i);
+            if (!g) continue;
+            struct workload_class *k = &p->classes[p->n_classes++];
+            k->name = "";
+            conf_get_string(c, g, "name", true, &k->name);
+            for (unsigned j = 0; j + 1 < p->n_classes; j++)
+                if (strcmp(p->classes[j].name, k->name) == 0)
+                    conf_error_in(c, g, "name", "duplicate class name \"%s\"", k->name);
+            k->share = n == 1 ? 1.0 : NAN;
+            conf_get_double(c, g, "share", n > 1, CONF_IN(0.0, 1.0), &k->share);
+            if (!isnan(k->share)) total += k->share;
+            dist_get(c, g, "cpu", CONF_UNIT_SECONDS, true, &k->cpu);
+        }
+        if (conf_errors(c) == before && fabs(total - 1.0) > 1e-9)
+            conf_error(c, classes, "class shares must sum to 1, they sum to %.6g", total);
+    }
+    parse_slo(c, conf_group(c, group, "slo", false), p);
+    return conf_errors(c) == before;
+}
+
+void workload_params_free(struct workload_params *p)
+{
+    for (unsigned i = 0; i < p->n_classes; i++) dist_free(&p->classes[i].cpu);
+    p->n_classes = 0;
+}
+
+double workload_rate(const struct workload_params *p, sim_time t)
+{
+    if (p->profile == WORKLOAD_CONSTANT) return p->mean_rps;
+    double hour = fmod(sim_to_seconds(t) / 3600.0, 24.0);
+    return p->mean_rps * (1.0 + (p->peak_to_mean - 1.0) * cos(two_pi * (hour - p->peak_hour) / 24.0));
+}
+
+/* Draws candidate arrivals at rate_max and keeps each with probability rate(t) / rate_max (thinning,
+ * Lewis and Shedler 1979), so the kept ones form a Poisson process of rate rate(t). */
+static void schedule_next(struct workload *w)
+{
+    sim *s = w->s;
+    sim_time t = sim_now(s);
+    for (;;) {
+        t += sim_from_seconds(gsl_ran_exponential(w->arrivals, 1.0 / w->rate_max));
+        if (t > sim_horizon(s)) return;
+        if (w->p->profile == WORKLOAD_CONSTANT ||
+            gsl_rng_uniform(w->arrivals) * w->rate_max < workload_rate(w->p, t))
+            break;
+    }
+    sim_schedule_at(s, t, w->id, EV_ARRIVAL, NULL, 0);
+}
+
+static void on_arrival(sim *s, void *self, const void *payload)
+{
+    (void)payload;
+    struct workload *w = self;
+    struct request r = {.id = w->n++, .arrival = sim_now(s)};
+    if (w->p->n_classes > 1) {
+        double u = gsl_rng_uniform(w->demand);
+        unsigned k = 0;
+        while (k + 1 < w->p->n_classes && u >= w->cum_share[k]) k++;
+        r.cls = (uint16_t)k;
+    }
+    r.demand = dist_sample(&w->p->classes[r.cls].cpu, w->demand);
+    schedule_next(w);
+    w->sink(w->sink_ctx, &r);
+}
+
+static sim_handler_fn *const handlers[N_KINDS] = {on_arrival};
+static const char *const kind_names[N_KINDS] = {"arrival"};
+static const sim_model_ops ops = {"workload", N_KINDS, handlers, kind_names, NULL};
+
+struct workload *workload_create(sim *s, const struct workload_params *p, workload_sink_fn *sink,
+                                 void *sink_ctx)
+{
+    struct workload *w = sim_xcalloc(1, sizeof *w);
+    w->s = s;
+    w->p = p;
+    w->sink = sink;
+    w->sink_ctx = sink_ctx;
+    w->arrivals = sim_rng(s, "workload/arrivals");
+    w->demand = sim_rng(s, "workload/demand");
+    w->rate_max = p->mean_rps * (p->profile == WORKLOAD_DIURNAL ? p->peak_to_mean : 1.0);
+    double cum = 0;
+    for (unsigned k = 0; k < p->n_classes; k++) w->cum_share[k] = cum += p->classes[k].share;
+    w->id = sim_register(s, &ops, w);
+    schedule_next(w);
+    return w;
+}
+
+void workload_destroy(struct workload *w) { free(w); }
+
+uint64_t workload_arrivals(const struct workload *w) { return w->n; }

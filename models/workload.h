@@ -1,0 +1,82 @@
+/* workload.h: the traffic a service receives, identical for every design.
+ *
+ * Models: open arrivals (a Poisson process, made non-homogeneous by thinning with a constant or a
+ * diurnal rate profile); request classes chosen by share, each with a CPU demand distribution (in
+ * seconds of work on a core of relative speed 1.0); the service level objective the study judges
+ * designs by (a latency percentile target and an availability target).
+ *
+ * Common random numbers: arrivals, classes and demands come from the workload streams
+ * "workload/arrivals" and "workload/demand" only, and are drawn at arrival, whatever the design does
+ * with the request. So replication r of every design sees exactly the same requests, and design
+ * differences are paired.
+ *
+ * Leaves out (for now): closed-loop users, weekly and step profiles, trace replay, retries by clients,
+ * request sizes in bytes.
+ *
+ * Invariant: every arrival is handed to the sink exactly once, in time order, with id 0, 1, 2, ...
+ * Scale: millions of requests per simulated hour; O(1) and no allocation per request.
+ */
+#ifndef WORKLOAD_H
+#define WORKLOAD_H
+
+#include <stdint.h>
+
+#include "conf.h"
+#include "dist.h"
+#include "sim.h"
+
+/* One request, as it travels between models (by value, in event payloads). */
+struct request {
+    uint64_t id;       /* arrival number within the run, from 0 */
+    sim_time arrival;  /* ns */
+    double demand;     /* s of CPU work at relative core speed 1.0, >= 0 */
+    sim_time start;    /* ns: when a core began serving it (set by the server) */
+    uint16_t cls;      /* index into workload_params.classes */
+    uint32_t server;   /* index of the server it was dispatched to (set by the design) */
+};
+
+#define WORKLOAD_MAX_CLASSES 32
+
+enum workload_profile { WORKLOAD_CONSTANT, WORKLOAD_DIURNAL };
+
+struct workload_class {
+    const char *name; /* borrowed from the conf */
+    double share;     /* fraction of arrivals, (0, 1]; shares sum to 1 */
+    struct dist cpu;  /* s of CPU work per request at speed 1.0 */
+};
+
+struct workload_params {
+    enum workload_profile profile;
+    double mean_rps;      /* requests/s averaged over a day, > 0 */
+    double peak_to_mean;  /* diurnal: peak rate / mean rate, in [1, 2] */
+    double peak_hour;     /* diurnal: hour of day of the peak, [0, 24) */
+    unsigned n_classes;
+    struct workload_class classes[WORKLOAD_MAX_CLASSES];
+    double slo_quantile;  /* latency percentile judged by the SLO, e.g. 0.99 */
+    double slo_latency;   /* s: that percentile must not exceed this */
+    double slo_availability; /* fraction of requests that must succeed, (0, 1] */
+};
+
+/* Reads the `workload` group into p, reporting every mistake through c. Returns false if any was
+ * found. Strings in p are borrowed from c; free p with workload_params_free. */
+bool workload_parse(conf *c, const config_setting_t *group, struct workload_params *p);
+void workload_params_free(struct workload_params *p);
+
+/* The arrival rate (requests/s) at time t (ns) under p's profile. */
+double workload_rate(const struct workload_params *p, sim_time t);
+
+/* Called for each arrival, synchronously, at its arrival time. */
+typedef void workload_sink_fn(void *ctx, const struct request *r);
+
+struct workload;
+
+/* Creates the generator on s and schedules its first arrival. p is borrowed for the run's lifetime.
+ * Never returns NULL. */
+struct workload *workload_create(sim *s, const struct workload_params *p, workload_sink_fn *sink,
+                                 void *sink_ctx);
+void workload_destroy(struct workload *w);
+
+/* Requests generated so far. */
+uint64_t workload_arrivals(const struct workload *w);
+
+#endif

@@ -1,0 +1,240 @@
+/* main.c: the `strato` command line.
+ *
+ *   strato run CONFIG [-o FILE] [--seed S] [--replications R] [--horizon D] [--design NAME]
+ *   strato check CONFIG
+ *   strato --help | --version
+ *
+ * Exit status: 0 success; 1 runtime or I/O failure; 2 bad input or usage (a diagnostic names the
+ * place, no output file is created); 130 interrupted by SIGINT or SIGTERM (the file is valid and its
+ * attribute `complete` is false).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "study.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static const char usage[] =
+    "usage: strato run CONFIG [-o FILE] [--seed S] [--replications R] [--horizon D] [--design NAME]\n"
+    "       strato check CONFIG\n"
+    "       strato --help | --version\n";
+
+static const char help[] =
+    "strato: a discrete-event simulator of cloud infrastructure.\n\n"
+    "Commands:\n"
+    "  run CONFIG       run every design of the study in CONFIG, write the results to an HDF5 file and\n"
+    "                   print the summary (mean and 95% confidence interval of each metric per design,\n"
+    "                   and paired differences against the baseline design)\n"
+    "  check CONFIG     read and validate CONFIG without running anything\n\n"
+    "Options of run:\n"
+    "  -o, --output FILE     results file (default: CONFIG's base name with .h5, in the current directory)\n"
+    "  --seed S              master seed (overrides study.seed)\n"
+    "  --replications R      replications per design (overrides study.replications)\n"
+    "  --horizon D           simulated duration, with a unit: 90s, 2h, 7d (overrides study.horizon)\n"
+    "  --design NAME         run only this design (and the baseline, for the comparison)\n"
+    "  -q, --quiet           no progress line and no summary table\n\n"
+    "Exit status: 0 success, 1 runtime or I/O failure, 2 bad input or usage, 130 interrupted.\n";
+
+static int usage_error(const char *fmt, ...) SIM_PRINTF(1, 2);
+
+/* Prints "strato: <message>" and the usage, and returns the exit status of bad usage. */
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("strato: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    fputs(usage, stderr);
+    return 2;
+}
+
+/* The whole file as a string (for the results file's `config` attribute), or NULL. */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (n + 1 == cap) {
+            char *bigger = realloc(buf, cap *= 2);
+            if (!bigger) free(buf);
+            buf = bigger;
+        }
+    }
+    fclose(f);
+    if (buf) buf[n] = '\0';
+    return buf;
+}
+
+static char *default_output(const char *config)
+{
+    const char *base = strrchr(config, '/');
+    base = base ? base + 1 : config;
+    size_t len = strlen(base);
+    const char *dot = strrchr(base, '.');
+    if (dot && dot != base) len = (size_t)(dot - base);
+    char *out = malloc(len + 4);
+    if (!out) return NULL;
+    memcpy(out, base, len);
+    memcpy(out + len, ".h5", 4);
+    return out;
+}
+
+static char *join_args(int argc, char **argv)
+{
+    size_t len = 1;
+    for (int i = 0; i < argc; i++) len += strlen(argv[i]) + 1;
+    char *s = malloc(len);
+    if (!s) return NULL;
+    s[0] = '\0';
+    for (int i = 0; i < argc; i++) {
+        if (i) strcat(s, " ");
+        strcat(s, argv[i]);
+    }
+    return s;
+}
+
+static bool parse_u64(const char *text, uint64_t *out)
+{
+    if (!text || !*text || *text == '-') return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || *end) return false;
+    *out = v;
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) return usage_error("%s", "missing command");
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        fputs(help, stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("strato %s\n", STRATO_VERSION);
+        return 0;
+    }
+    bool run = !strcmp(cmd, "run");
+    if (!run && strcmp(cmd, "check")) return usage_error("unknown command \"%s\"", cmd);
+
+    const char *config = NULL, *output = NULL;
+    struct study_overrides ov = {0};
+    bool quiet = false;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+        bool takes_value = run && (!strcmp(a, "-o") || !strcmp(a, "--output") || !strcmp(a, "--seed") ||
+                                   !strcmp(a, "--replications") || !strcmp(a, "--horizon") ||
+                                   !strcmp(a, "--design"));
+        if (takes_value && !next) return usage_error("option %s needs a value", a);
+        if (takes_value) i++;
+        if (run && (!strcmp(a, "-o") || !strcmp(a, "--output"))) {
+            output = next;
+        } else if (run && !strcmp(a, "--seed")) {
+            if (!parse_u64(next, &ov.seed)) return usage_error("--seed: not a non-negative integer: \"%s\"", next);
+            ov.has_seed = true;
+        } else if (run && !strcmp(a, "--replications")) {
+            uint64_t r;
+            if (!parse_u64(next, &r) || r < 1 || r > 100000)
+                return usage_error("--replications: not an integer in [1, 100000]: \"%s\"", next);
+            ov.replications = (int64_t)r;
+            ov.has_replications = true;
+        } else if (run && !strcmp(a, "--horizon")) {
+            const char *why = NULL;
+            if (!conf_parse_quantity(next, CONF_UNIT_SECONDS, &ov.horizon_s, &why) || !(ov.horizon_s > 0))
+                return usage_error("--horizon: not a positive duration such as 90s, 2h or 7d: \"%s\"", next);
+            ov.has_horizon = true;
+        } else if (run && !strcmp(a, "--design")) {
+            ov.design = next;
+        } else if (run && (!strcmp(a, "-q") || !strcmp(a, "--quiet"))) {
+            quiet = true;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return usage_error("unknown option \"%s\"", a);
+        } else if (config) {
+            return usage_error("more than one config file (\"%s\")", a);
+        } else {
+            config = a;
+        }
+    }
+    if (!config) return usage_error("%s", "missing CONFIG");
+
+    conf *c = conf_load(config, stderr);
+    if (!c) return 2;
+    struct study_params *p = calloc(1, sizeof *p);
+    if (!p) {
+        fprintf(stderr, "strato: fatal: out of memory\n");
+        return 1;
+    }
+    if (!study_parse(c, &ov, p)) {
+        int n = conf_errors(c);
+        if (n > 0) fprintf(stderr, "%s: %d error%s\n", config, n, n == 1 ? "" : "s");
+        study_params_free(p);
+        free(p);
+        conf_free(c);
+        return 2;
+    }
+    if (!run) {
+        printf("%s: ok: %u design%s, %u replication%s, horizon %g s\n", config, p->n_designs,
+               p->n_designs == 1 ? "" : "s", p->replications, p->replications == 1 ? "" : "s",
+               sim_to_seconds(p->horizon));
+        study_params_free(p);
+        free(p);
+        conf_free(c);
+        return 0;
+    }
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    char *out_default = output ? NULL : default_output(config);
+    char *text = slurp(config);
+    char *cmdline = join_args(argc, argv);
+    struct study_run_options ro = {
+        .output = output ? output : out_default,
+        .config_path = config,
+        .config_text = text,
+        .command_line = cmdline,
+        .stop_flag = &stop_requested,
+        .progress = !quiet && isatty(STDERR_FILENO),
+    };
+    struct study_result *result = NULL;
+    int status = ro.output ? study_run(p, &ro, &result) : 1;
+    if (result && !quiet) {
+        if (status == 130) printf("interrupted: the summary covers the replications that finished\n");
+        study_print_summary(p, result, stdout);
+        printf("\nresults: %s\n", ro.output);
+    }
+    study_result_free(result);
+    free(out_default);
+    free(text);
+    free(cmdline);
+    study_params_free(p);
+    free(p);
+    conf_free(c);
+    return status;
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# run_cli_tests.sh STRATO SOURCE_DIR: the command line's contract, end to end.
+#  - every config in bad/ exits 2 with a "FILE:LINE: " diagnostic (the "# expect:" regex on its first
+#    line, or "FILE:1: " for a file without one) and leaves no output file, final or temporary;
+#  - bad options exit 2; -o onto a file that is not a strato results file exits 2 and leaves it intact;
+#  - the same config and seed twice give identical datasets; another seed gives different ones;
+#  - SIGINT exits 130 and leaves a valid file marked incomplete.
+set -u
+strato=$1
+src=$2
+here=$src/tests/cli
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0 failed=0
+
+ok() { passed=$((passed + 1)); echo "ok   $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && sed 's/^/     | /' <<<"$2"; }
+
+no_output_left() { [ -z "$(ls -A "$work/out")" ]; }
+
+for cfg in "$here"/bad/*.cfg; do
+  name=$(basename "$cfg")
+  mkdir -p "$work/out" && rm -rf "$work/out"/*
+  expect=$(sed -n '1s/^# expect: //p' "$cfg")
+  [ -n "$expect" ] || expect="$name:1: "
+  err=$(cd "$here/bad" && "$strato" run "$name" -o "$work/out/r.h5" 2>&1 >/dev/null)
+  rc=$?
+  if [ $rc -ne 2 ]; then bad "$name exits 2 (got $rc)" "$err"
+  elif ! grep -Eq "^$expect" <<<"$err"; then bad "$name diagnostic matches '$expect'" "$err"
+  elif ! no_output_left; then bad "$name leaves no output file" "$(ls -A "$work/out")"
+  else ok "$name: exit 2, $(head -n 1 <<<"$err")"; fi
+done
+
+mkdir -p "$work/out" && rm -rf "$work/out"/*
+expect_usage() { # description, then the arguments
+  local what=$1; shift
+  err=$("$strato" "$@" 2>&1 >/dev/null); rc=$?
+  if [ $rc -eq 2 ] && grep -q '^strato: ' <<<"$err" && no_output_left; then ok "$what: exit 2"
+  else bad "$what exits 2 with a message (got $rc)" "$err"; fi
+}
+expect_usage "no command"
+expect_usage "unknown command" frobnicate
+expect_usage "unknown option" run "$here/tiny.cfg" --frob -o "$work/out/r.h5"
+expect_usage "bad seed" run "$here/tiny.cfg" --seed -3 -o "$work/out/r.h5"
+expect_usage "bad replications" run "$here/tiny.cfg" --replications 0 -o "$work/out/r.h5"
+expect_usage "horizon without unit" run "$here/tiny.cfg" --horizon 3600 -o "$work/out/r.h5"
+expect_usage "missing option value" run "$here/tiny.cfg" -o
+expect_usage "unknown design" run "$here/tiny.cfg" --design nope -o "$work/out/r.h5"
+err=$("$strato" run "$work/nope.cfg" -o "$work/out/r.h5" 2>&1); rc=$?
+if [ $rc -eq 2 ] && grep -q "nope.cfg: error: cannot open" <<<"$err" && no_output_left; then ok "missing config file: exit 2"
+else bad "missing config file exits 2 naming the file (got $rc)" "$err"; fi
+
+cp "$here/tiny.cfg" "$work/mine.cfg"
+err=$("$strato" run "$here/tiny.cfg" -q -o "$work/mine.cfg" 2>&1); rc=$?
+if [ $rc -eq 2 ] && cmp -s "$here/tiny.cfg" "$work/mine.cfg" && [ "$(ls "$work" | wc -l)" -eq 2 ]; then
+  ok "-o onto a config file is refused and the file is intact"
+else bad "-o onto a config file is refused (got $rc)" "$err"; fi
+
+if "$strato" check "$here/tiny.cfg" >/dev/null; then ok "check accepts a good config"; else bad "check accepts a good config"; fi
+
+run() { "$strato" run "$here/tiny.cfg" -q -o "$work/$1.h5" "${@:2}"; }
+if run a && run b && run c --seed 8; then
+  if h5diff -q "$work/a.h5" "$work/b.h5" /designs /designs && h5diff -q "$work/a.h5" "$work/b.h5" /summary /summary; then
+    ok "same seed twice gives identical datasets"
+  else bad "same seed twice gives identical datasets" "$(h5diff "$work/a.h5" "$work/b.h5" /designs /designs | head)"; fi
+  if ! h5diff -q "$work/a.h5" "$work/c.h5" /designs /designs >/dev/null 2>&1; then ok "another seed gives different datasets"
+  else bad "another seed gives different datasets"; fi
+  if h5dump -a complete "$work/a.h5" | grep -q TRUE; then ok "a finished file is marked complete"
+  else bad "a finished file is marked complete" "$(h5dump -a complete "$work/a.h5")"; fi
+else
+  bad "tiny study runs"
+fi
+
+"$strato" run "$here/long.cfg" -q -o "$work/long.h5" & pid=$!
+sleep 2
+kill -INT $pid
+wait $pid; rc=$?
+if [ $rc -eq 130 ] && h5dump -a complete "$work/long.h5" | grep -q FALSE && ! ls "$work"/long.h5.tmp* >/dev/null 2>&1; then
+  ok "SIGINT exits 130 and leaves a valid file marked incomplete"
+else bad "SIGINT exits 130 with an incomplete file (got $rc)" "$(ls "$work")"; fi
+
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
