@@ -123,7 +123,7 @@ static void schedule_next(struct workload *w)
     sim *s = w->s;
     sim_time t = sim_now(s);
     for (;;) {
-        t += sim_from_seconds(gsl_ran_exponential(w->arrivals, 1.0 / w->rate_max));
+        t += sim_from_seconds(dist_exp(w->arrivals, 1.0 / w->rate_max));
         if (t > sim_horizon(s)) return;
         if (w->p->profile == WORKLOAD_CONSTANT ||
             gsl_rng_uniform(w->arrivals) * w->rate_max < workload_rate(w->p, t))

@@ -284,7 +284,7 @@ bool dist_get(conf *c, const config_setting_t *parent, const char *name, enum co
 double dist_sample(const struct dist *d, gsl_rng *r)
 {
     switch (d->kind) {
-    case DIST_EXPONENTIAL: return gsl_ran_exponential(r, d->exponential.mean);
+    case DIST_EXPONENTIAL: return dist_exp(r, d->exponential.mean);
     case DIST_LOGNORMAL: return gsl_ran_lognormal(r, d->lognormal.mu, d->lognormal.sigma);
     case DIST_GAMMA: return gsl_ran_gamma(r, d->gamma.shape, d->gamma.scale);
     /* GSL's Weibull takes (scale, shape); its Pareto takes (shape, scale). */

@@ -20,6 +20,7 @@
 #define DIST_H
 
 #include <stdbool.h>
+#include <math.h>
 #include <stddef.h>
 
 #include <gsl/gsl_randist.h>
@@ -98,6 +99,11 @@ struct dist dist_pareto(double shape, double scale);
 struct dist dist_uniform(double min, double max);
 struct dist dist_deterministic(double value);
 struct dist dist_empirical(const double *values, const double *weights, size_t n);
+
+/* One exponential draw of the given mean (> 0) by inversion, -mean ln(U) with U uniform on (0, 1):
+ * the hot path of arrival processes. Same distribution as gsl_ran_exponential, which computes
+ * log1p(-U) and costs about 9 ns more per draw here. */
+static inline double dist_exp(gsl_rng *r, double mean) { return -mean * log(gsl_rng_uniform_pos(r)); }
 
 /* One draw from d using r, in d's unit. O(1), no allocation. Aborts on an unset (DIST_NONE) d. */
 double dist_sample(const struct dist *d, gsl_rng *r);

@@ -1,16 +1,13 @@
 /* sim.c: the discrete-event engine. See sim.h for the contract.
  *
- * Pending events are an implicit 4-ary min-heap of 128-bit keys: time in the high 64 bits, then a
- * 38-bit insertion counter, then the 26-bit slot index of the event in the pool. One unsigned
- * comparison orders by (time, seq) without branches, and the payloads stay out of the heap array.
- *
- * The run loop leaves the event it dispatches at the root while its handler runs. If the handler
- * schedules an event (the common case: a request's next step, a renewal process), the new key replaces
- * the root and sifts down once, instead of a pop and a push each costing a sift.
+ * Pending events are 128-bit keys in a radix heap (evq.h): time in the high 64 bits, then a 38-bit
+ * insertion counter, then the 26-bit slot index of the event in the pool. One unsigned comparison
+ * orders by (time, seq), and the payloads stay out of the queue. The engine is monotone (nothing is
+ * scheduled before the running event), which is what a radix heap needs.
  *
  * Cancellation is lazy: the slot is marked dead and its generation bumped (so the id goes stale at
- * once); the heap entry is dropped when it reaches the root, or in a sweep when dead entries exceed
- * half of the heap.
+ * once); its key is dropped when it comes out of the queue, or in a sweep when dead keys exceed half
+ * of the queue.
  */
 #include "sim.h"
 
@@ -20,9 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "evq.h"
 #include "rng.h"
 
-__extension__ typedef unsigned __int128 key128;
+typedef evq_key key128;
 
 #define SLOT_BITS 26
 #define SLOT_MASK ((UINT64_C(1) << SLOT_BITS) - 1)
@@ -51,11 +49,8 @@ struct sim {
     sim_time now;     /* ns */
     sim_time horizon; /* ns; events after it do not run */
 
-    key128 *heap;     /* 4-ary min-heap; the 4 children of i (4i+1..4i+4) share one cache line */
-    void *heap_mem;   /* allocation behind heap (heap starts 48 bytes into a 64-byte line) */
-    size_t n, cap;
-    size_t dead;      /* cancelled entries still in the heap */
-    bool root_taken;  /* the root's event is running; the next schedule may overwrite the root */
+    struct evq queue; /* pending keys */
+    size_t dead;      /* cancelled keys still in the queue */
     uint64_t seq;     /* insertion counter, < SEQ_LIMIT */
 
     struct slot **blocks; /* pool of BLOCK_SIZE slots each; blocks never move */
@@ -180,103 +175,31 @@ static inline void free_slot(sim *s, uint32_t i)
     s->free_head = i;
 }
 
-/* ---- heap ---------------------------------------------------------------------------------- */
+/* ---- keys ---- */
 
 static inline uint32_t key_slot(key128 k) { return (uint32_t)((uint64_t)k & SLOT_MASK); }
 static inline sim_time key_time(key128 k) { return (sim_time)(uint64_t)(k >> 64); }
 
-static inline void sift_up(key128 *h, size_t i, key128 k)
+static bool keep_live(void *ctx, key128 k)
 {
-    while (i > 0) {
-        size_t p = (i - 1) >> 2;
-        if (h[p] <= k) break;
-        h[i] = h[p];
-        i = p;
-    }
-    h[i] = k;
+    sim *s = ctx;
+    if (slot_at(s, key_slot(k))->state != SLOT_DEAD) return true;
+    free_slot(s, key_slot(k));
+    return false;
 }
 
-static inline void sift_down(key128 *h, size_t n, size_t i, key128 k)
+static key128 renumbered(void *ctx, key128 k, size_t rank)
 {
-    for (;;) {
-        size_t c = 4 * i + 1;
-        if (c >= n) break;
-        /* the 16 grandchildren are 4 contiguous cache lines: fetch them while this level compares */
-        const char *g = (const char *)&h[4 * c + 1];
-        __builtin_prefetch(g);
-        __builtin_prefetch(g + 64);
-        __builtin_prefetch(g + 128);
-        __builtin_prefetch(g + 192);
-        size_t best = c;
-        key128 bk = h[c];
-        size_t end = c + 4 < n ? c + 4 : n;
-        for (size_t j = c + 1; j < end; j++) {
-            bool less = h[j] < bk;
-            best = less ? j : best;
-            bk = less ? h[j] : bk;
-        }
-        if (k <= bk) break;
-        h[i] = bk;
-        i = best;
-    }
-    h[i] = k;
-}
-
-static void heap_reserve(sim *s, size_t cap)
-{
-    void *mem = NULL;
-    if (posix_memalign(&mem, 64, (cap + 4) * sizeof(key128)) != 0) out_of_memory((cap + 4) * sizeof(key128));
-    key128 *heap = (key128 *)((char *)mem + 48);
-    if (s->n) memcpy(heap, s->heap, s->n * sizeof *heap);
-    free(s->heap_mem);
-    s->heap_mem = mem;
-    s->heap = heap;
-    s->cap = cap;
-}
-
-static void heap_remove_root(sim *s)
-{
-    key128 last = s->heap[--s->n];
-    if (s->n > 0) sift_down(s->heap, s->n, 0, last);
-}
-
-static void heapify(sim *s)
-{
-    if (s->n < 2) return;
-    for (size_t i = (s->n - 2) / 4 + 1; i-- > 0;) sift_down(s->heap, s->n, i, s->heap[i]);
-}
-
-/* Drops cancelled entries from the heap and frees their slots. A running root is kept, and stays the
- * root after heapify because it holds the smallest key. */
-static void sweep_dead(sim *s)
-{
-    size_t keep = 0;
-    for (size_t i = 0; i < s->n; i++) {
-        uint32_t slot = key_slot(s->heap[i]);
-        if (slot_at(s, slot)->state == SLOT_DEAD) free_slot(s, slot);
-        else s->heap[keep++] = s->heap[i];
-    }
-    s->n = keep;
-    s->dead = 0;
-    heapify(s);
-}
-
-static int cmp_key(const void *a, const void *b)
-{
-    key128 x = *(const key128 *)a, y = *(const key128 *)b;
-    return (x > y) - (x < y);
+    (void)ctx;
+    return ((key128)(uint64_t)key_time(k) << 64) | ((uint64_t)rank << SLOT_BITS) | key_slot(k);
 }
 
 /* Renumbers insertion counters 0..n-1 in (time, seq) order, so the order of pending events is kept
- * and the counter restarts far from its limit. A sorted array is a valid heap. */
+ * and the counter restarts far from its limit. */
 static void renumber(sim *s)
 {
-    qsort(s->heap, s->n, sizeof *s->heap, cmp_key);
-    for (size_t i = 0; i < s->n; i++) {
-        uint64_t low = ((uint64_t)i << SLOT_BITS) | key_slot(s->heap[i]);
-        s->heap[i] = ((key128)(uint64_t)key_time(s->heap[i]) << 64) | low;
-    }
-    s->seq = s->n;
+    evq_map_ordered(&s->queue, renumbered, NULL);
+    s->seq = s->queue.n;
 }
 
 /* ---- public surface ------------------------------------------------------------------------ */
@@ -288,7 +211,6 @@ sim *sim_create(uint64_t master_seed, uint32_t replication, sim_time horizon)
     s->horizon = horizon;
     s->free_head = NO_SLOT;
     s->running = NO_SLOT;
-    heap_reserve(s, 1024);
     s->rngs = rng_set_create(master_seed, replication);
     return s;
 }
@@ -298,7 +220,7 @@ void sim_destroy(sim *s)
     if (!s) return;
     for (size_t b = 0; b < s->n_blocks; b++) free(s->blocks[b]);
     free(s->blocks);
-    free(s->heap_mem);
+    evq_free(&s->queue);
     free(s->models);
     rng_set_destroy(s->rngs);
     free(s);
@@ -330,15 +252,8 @@ sim_event_id sim_schedule_at(sim *s, sim_time at, uint16_t model, uint16_t kind,
     ev->state = SLOT_PENDING;
     if (len) memcpy(ev->payload, payload, len);
 
-    if (s->seq == SEQ_LIMIT) renumber(s); /* the running root, the minimum, stays at the root */
-    key128 k = ((key128)(uint64_t)at << 64) | (s->seq++ << SLOT_BITS) | i;
-    if (s->root_taken) {
-        s->root_taken = false;
-        sift_down(s->heap, s->n, 0, k);
-    } else {
-        if (s->n == s->cap) heap_reserve(s, 2 * s->cap);
-        sift_up(s->heap, s->n++, k);
-    }
+    if (s->seq == SEQ_LIMIT) renumber(s);
+    evq_push(&s->queue, ((key128)(uint64_t)at << 64) | (s->seq++ << SLOT_BITS) | i);
     return ((sim_event_id)ev->gen << 32) | ((sim_event_id)i + 1);
 }
 
@@ -358,14 +273,17 @@ bool sim_cancel(sim *s, sim_event_id id)
     if (ev->gen != (uint32_t)(id >> 32) || ev->state != SLOT_PENDING) return false;
     ev->state = SLOT_DEAD;
     ev->gen = ev->gen + 1 ? ev->gen + 1 : 1;
-    if (++s->dead > s->n / 2 && s->n > 64) sweep_dead(s);
+    if (++s->dead > s->queue.n / 2 && s->queue.n > 64) {
+        evq_filter(&s->queue, keep_live, s);
+        s->dead = 0;
+    }
     return true;
 }
 
 sim_time sim_now(const sim *s) { return s->now; }
 sim_time sim_horizon(const sim *s) { return s->horizon; }
 uint64_t sim_events(const sim *s) { return s->events; }
-size_t sim_pending(const sim *s) { return s->n; }
+size_t sim_pending(const sim *s) { return s->queue.n; }
 void sim_stop(sim *s) { s->stop = true; }
 void sim_watch_flag(sim *s, volatile sig_atomic_t *flag) { s->stop_flag = flag; }
 
@@ -385,36 +303,40 @@ void sim_test_set_seq(sim *s, uint64_t seq)
 }
 
 /* Checks that are too slow for every event: the signal flag and the progress callback. */
-enum { POLL_EVERY = 4096 };
+/* POLL_EVERY: events between checks of the signal flag. Prefetching pays off once the pending slots
+ * (64 bytes each) outgrow the L1/L2 caches, and only for a few keys at a time. */
+enum { POLL_EVERY = 4096, PREFETCH_ABOVE = 4096, PREFETCH_MAX = 8 };
 
 enum sim_end sim_run(sim *s)
 {
     enum sim_end end = SIM_END_EMPTY;
     s->stop = false;
     uint32_t poll = POLL_EVERY, progress = s->progress_every;
-    while (s->n > 0) {
+    while (s->queue.n > 0) {
         if (s->stop) { end = SIM_END_STOPPED; break; }
-        key128 top = s->heap[0];
+        key128 top = evq_peek(&s->queue);
         sim_time t = key_time(top);
         if (t > s->horizon) { end = SIM_END_HORIZON; break; }
+        evq_pop(&s->queue);
         uint32_t i = key_slot(top);
         struct slot *ev = slot_at(s, i);
         if (ev->state == SLOT_DEAD) {
-            heap_remove_root(s);
             free_slot(s, i);
             s->dead--;
             continue;
         }
+        if (s->queue.n > PREFETCH_ABOVE) {
+            /* the next events' slots are likely out of cache: fetch them while this handler runs */
+            const key128 *next;
+            size_t n_next = evq_next_keys(&s->queue, &next);
+            if (n_next <= PREFETCH_MAX)
+                for (size_t j = 0; j < n_next; j++) __builtin_prefetch(slot_at(s, key_slot(next[j])));
+        }
         s->now = t;
         s->running = i;
-        s->root_taken = true;
         ev->state = SLOT_RUNNING;
         const struct model_entry *m = &s->models[ev->model];
         m->ops->handlers[ev->kind](s, m->self, ev->payload);
-        if (s->root_taken) {
-            s->root_taken = false;
-            heap_remove_root(s);
-        }
         s->running = NO_SLOT;
         free_slot(s, i);
         s->events++;
