@@ -220,6 +220,16 @@ static const struct h5out_col comparison_cols[] = {
     {"n", H5OUT_U32, offsetof(struct comparison_row, n), NULL, 0},
 };
 
+/* A fraction lies in [0, 1] and a difference of fractions in [-1, 1]: a t interval on data near a
+ * bound can reach past it, and the part beyond holds no possible value. */
+static struct stats_ci bounded(struct stats_ci ci, unsigned m, double lo)
+{
+    if (strcmp(metric_info[m].unit, "fraction") != 0 || isnan(ci.lo)) return ci;
+    ci.lo = ci.lo < lo ? lo : ci.lo;
+    ci.hi = ci.hi > 1.0 ? 1.0 : ci.hi;
+    return ci;
+}
+
 /* The finite values of metric m of design d over its completed replications, into buf. */
 static size_t collect(const struct study_result *r, unsigned d, unsigned m, double *buf)
 {
@@ -250,7 +260,7 @@ static int write_summary(struct h5out *o, const struct study_params *p, const st
     for (unsigned d = 0; t && d < p->n_designs; d++)
         for (unsigned m = 0; m < N_METRICS; m++) {
             if (!metric_used(p, m)) continue;
-            struct stats_ci ci = stats_ci95(buf, collect(r, d, m, buf));
+            struct stats_ci ci = bounded(stats_ci95(buf, collect(r, d, m, buf)), m, 0.0);
             struct summary_row row = {p->designs[d].name, metric_info[m].name, metric_info[m].unit,
                                       ci.mean, ci.lo, ci.hi, (uint32_t)ci.n};
             h5out_table_append(t, &row, 1);
@@ -262,7 +272,7 @@ static int write_summary(struct h5out *o, const struct study_params *p, const st
         if (d == p->baseline) continue;
         for (unsigned m = 0; m < N_METRICS; m++) {
             if (!metric_used(p, m)) continue;
-            struct stats_ci ci = stats_ci95(buf, collect_diff(r, d, p->baseline, m, buf));
+            struct stats_ci ci = bounded(stats_ci95(buf, collect_diff(r, d, p->baseline, m, buf)), m, -1.0);
             struct comparison_row row = {p->designs[d].name, p->designs[p->baseline].name, metric_info[m].name,
                                          metric_info[m].unit, ci.mean, ci.lo, ci.hi, (uint32_t)ci.n};
             h5out_table_append(t, &row, 1);
@@ -447,7 +457,7 @@ void study_print_summary(const struct study_params *p, const struct study_result
     for (unsigned d = 0; d < p->n_designs; d++)
         for (unsigned m = 0; m < N_METRICS; m++) {
             if (!metric_used(p, m)) continue;
-            struct stats_ci ci = stats_ci95(buf, collect(r, d, m, buf));
+            struct stats_ci ci = bounded(stats_ci95(buf, collect(r, d, m, buf)), m, 0.0);
             fprintf(f, "%-20s %-16s %-9s ", p->designs[d].name, metric_info[m].name, metric_info[m].unit);
             print_ci(f, ci);
             fprintf(f, " %zu\n", ci.n);
@@ -459,7 +469,7 @@ void study_print_summary(const struct study_params *p, const struct study_result
             if (d == p->baseline) continue;
             for (unsigned m = 0; m < N_METRICS; m++) {
                 if (!metric_used(p, m)) continue;
-                struct stats_ci ci = stats_ci95(buf, collect_diff(r, d, p->baseline, m, buf));
+                struct stats_ci ci = bounded(stats_ci95(buf, collect_diff(r, d, p->baseline, m, buf)), m, -1.0);
                 fprintf(f, "%-20s %-16s %-9s ", p->designs[d].name, metric_info[m].name, metric_info[m].unit);
                 print_ci(f, ci);
                 fprintf(f, " %zu\n", ci.n);

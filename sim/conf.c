@@ -17,6 +17,7 @@
  * Scale: thousands of settings at most; lookups are libconfig's linear member scans, done once.
  */
 #include "conf.h"
+#include "sim.h"
 
 #include <errno.h>
 #include <math.h>
@@ -58,25 +59,6 @@ static const struct suffix bytes_suffixes[] = {
     {"TiB", 1099511627776.0, 1},                 {NULL, 0, 0},
 };
 
-static _Noreturn void out_of_memory(size_t size)
-{
-    fprintf(stderr, "strato: out of memory (asked for %zu bytes)\n", size);
-    abort();
-}
-
-static void *xrealloc(void *p, size_t size)
-{
-    void *q = realloc(p, size);
-    if (q == NULL)
-        out_of_memory(size);
-    return q;
-}
-
-static char *xstrdup(const char *s)
-{
-    size_t size = strlen(s) + 1;
-    return memcpy(xrealloc(NULL, size), s, size);
-}
 
 /* ---- Reading and marking ---------------------------------------------------------------------- */
 
@@ -116,7 +98,7 @@ static void note_absent(conf *c, const config_setting_t *group, const char *name
 {
     struct notes *notes = notes_of(c, group);
     if (notes == NULL) {
-        notes = xrealloc(NULL, sizeof *notes);
+        notes = sim_xrealloc(NULL, sizeof *notes);
         *notes = (struct notes){NULL, 0, 0};
         set_hook(group, notes);
     }
@@ -125,9 +107,9 @@ static void note_absent(conf *c, const config_setting_t *group, const char *name
             return;
     if (notes->n == notes->cap) {
         notes->cap = notes->cap ? 2 * notes->cap : 8;
-        notes->absent = xrealloc(notes->absent, notes->cap * sizeof *notes->absent);
+        notes->absent = sim_xrealloc(notes->absent, notes->cap * sizeof *notes->absent);
     }
-    notes->absent[notes->n++] = xstrdup(name);
+    notes->absent[notes->n++] = sim_xstrdup(name);
 }
 
 /* The member `name` of group, marked read, or NULL (remembered as asked-for) when absent. */
@@ -320,7 +302,7 @@ static size_t edit_distance(const char *a, const char *b)
 {
     size_t n = strlen(a), m = strlen(b);
     /* Three rows of the dynamic-programming table: two back (for swaps), one back, and current. */
-    size_t *rows = xrealloc(NULL, 3 * (m + 1) * sizeof *rows);
+    size_t *rows = sim_xrealloc(NULL, 3 * (m + 1) * sizeof *rows);
     size_t *prev2 = rows, *prev = rows + (m + 1), *cur = rows + 2 * (m + 1);
     for (size_t j = 0; j <= m; j++)
         prev[j] = j;
@@ -769,10 +751,10 @@ int conf_check_unused(conf *c)
 
 static conf *create(const char *name, FILE *diag)
 {
-    conf *c = xrealloc(NULL, sizeof *c);
+    conf *c = sim_xrealloc(NULL, sizeof *c);
     config_init(&c->cfg);
     c->diag = diag;
-    c->name = xstrdup(name);
+    c->name = sim_xstrdup(name);
     c->include_dir = NULL;
     c->errors = 0;
     return c;
@@ -817,7 +799,7 @@ conf *conf_load(const char *path, FILE *diag)
     const char *slash = strrchr(path, '/');
     if (slash != NULL) {
         size_t n = (size_t)(slash - path);
-        c->include_dir = xstrdup(path);
+        c->include_dir = sim_xstrdup(path);
         c->include_dir[n > 0 ? n : 1] = '\0';
         config_set_include_dir(&c->cfg, c->include_dir);
     }

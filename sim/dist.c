@@ -10,6 +10,7 @@
  * Scale: a handful of distributions per model; millions of draws per run.
  */
 #include "dist.h"
+#include "sim.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -44,15 +45,6 @@ static _Noreturn void bug(const char *fmt, ...)
     abort();
 }
 
-static void *xmalloc(size_t size)
-{
-    void *p = malloc(size);
-    if (p == NULL) {
-        fprintf(stderr, "strato: out of memory (asked for %zu bytes)\n", size);
-        abort();
-    }
-    return p;
-}
 
 static bool positive(double x)
 {
@@ -116,8 +108,8 @@ struct dist dist_empirical(const double *values, const double *weights, size_t n
 {
     if (n == 0)
         bug("dist_empirical: no values");
-    double *copy = xmalloc(n * sizeof *copy);
-    double *p = xmalloc(n * sizeof *p);
+    double *copy = sim_xmalloc(n * sizeof *copy);
+    double *p = sim_xmalloc(n * sizeof *p);
     double total = 0;
     for (size_t i = 0; i < n; i++) {
         p[i] = weights != NULL ? weights[i] : 1.0;
@@ -176,8 +168,8 @@ static bool parse_empirical(conf *c, const config_setting_t *g, enum conf_unit u
         conf_error(c, values, "must list at least one value");
         return false;
     }
-    double *v = xmalloc(n * sizeof *v);
-    double *w = xmalloc(n * sizeof *w);
+    double *v = sim_xmalloc(n * sizeof *v);
+    double *w = sim_xmalloc(n * sizeof *w);
     bool ok = true;
     for (unsigned int i = 0; i < n; i++) {
         v[i] = 0;

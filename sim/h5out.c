@@ -17,6 +17,7 @@
  * millions of rows; memory per open table is one chunk of rows plus its copied strings.
  */
 #include "h5out.h"
+#include "sim.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -72,22 +73,7 @@ struct h5out {
     char err[MESSAGE_LEN];      /* message of the first failure, "" if none */
 };
 
-/* Out of memory is fatal (DESIGN section 9), with the size asked for. */
-static void *alloc_or_die(void *old, size_t size)
-{
-    void *p = realloc(old, size ? size : 1);
-    if (!p) {
-        fprintf(stderr, "strato: out of memory (h5out asked for %zu bytes)\n", size);
-        abort();
-    }
-    return p;
-}
 
-static char *copy_string(const char *s)
-{
-    size_t len = strlen(s) + 1;
-    return memcpy(alloc_or_die(NULL, len), s, len);
-}
 
 /* HDF5 keeps its error-printing switch per thread in this (thread-safe) build, so every entry point
  * that calls HDF5 sets it rather than trusting that create ran on the same thread. */
@@ -166,9 +152,9 @@ static char *parent_dir(const char *path)
 {
     const char *slash = strrchr(path, '/');
     if (!slash)
-        return copy_string(".");
+        return sim_xstrdup(".");
     size_t len = slash == path ? 1 : (size_t)(slash - path);
-    char *dir = alloc_or_die(NULL, len + 1);
+    char *dir = sim_xrealloc(NULL, len + 1);
     memcpy(dir, path, len);
     dir[len] = '\0';
     return dir;
@@ -305,12 +291,12 @@ struct h5out *h5out_create(const char *final_path, char *err, size_t errlen)
 {
     if (h5out_check_target(final_path, err, errlen) != H5OUT_OK)
         return NULL;
-    struct h5out *o = alloc_or_die(NULL, sizeof *o);
+    struct h5out *o = sim_xrealloc(NULL, sizeof *o);
     *o = (struct h5out){.file = H5I_INVALID_HID, .root = H5I_INVALID_HID, .lcpl = H5I_INVALID_HID,
                         .str_type = H5I_INVALID_HID, .bool_type = H5I_INVALID_HID};
-    o->final_path = copy_string(final_path);
+    o->final_path = sim_xstrdup(final_path);
     int len = snprintf(NULL, 0, "%s.tmp.%ld", final_path, (long)getpid());
-    o->tmp_path = alloc_or_die(NULL, (size_t)len + 1);
+    o->tmp_path = sim_xrealloc(NULL, (size_t)len + 1);
     snprintf(o->tmp_path, (size_t)len + 1, "%s.tmp.%ld", final_path, (long)getpid());
 
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
@@ -366,7 +352,7 @@ hid_t h5out_group(struct h5out *o, const char *path)
     }
     if (o->n_groups == o->cap_groups) {
         o->cap_groups = o->cap_groups ? 2 * o->cap_groups : 16;
-        o->groups = alloc_or_die(o->groups, o->cap_groups * sizeof *o->groups);
+        o->groups = sim_xrealloc(o->groups, o->cap_groups * sizeof *o->groups);
     }
     o->groups[o->n_groups++] = g;
     return g;
@@ -578,8 +564,8 @@ static char *object_path(hid_t id, const char *fallback)
 {
     ssize_t len = H5Iget_name(id, NULL, 0);
     if (len <= 0)
-        return copy_string(fallback);
-    char *path = alloc_or_die(NULL, (size_t)len + 1);
+        return sim_xstrdup(fallback);
+    char *path = sim_xrealloc(NULL, (size_t)len + 1);
     H5Iget_name(id, path, (size_t)len + 1);
     return path;
 }
@@ -601,18 +587,18 @@ struct h5out_table *h5out_table_create(struct h5out *o, hid_t loc, const char *n
         return NULL;
     }
 
-    struct h5out_table *t = alloc_or_die(NULL, sizeof *t);
+    struct h5out_table *t = sim_xrealloc(NULL, sizeof *t);
     *t = (struct h5out_table){.o = o, .dset = dset, .mem_type = row_type, .row_size = row_size,
                               .chunk_rows = chunk_rows};
     t->path = object_path(dset, name);
-    t->buf = alloc_or_die(NULL, chunk_rows * row_size);
-    t->fields = alloc_or_die(NULL, n_cols * sizeof *t->fields);
+    t->buf = sim_xrealloc(NULL, chunk_rows * row_size);
+    t->fields = sim_xrealloc(NULL, n_cols * sizeof *t->fields);
     for (size_t i = 0; i < n_cols; i++)
         if (cols[i].type == H5OUT_STR || cols[i].type == H5OUT_ENUM)
             t->fields[t->n_fields++] = (struct field){.type = cols[i].type,
                                                       .offset = cols[i].offset,
                                                       .n_enum = cols[i].n_enum,
-                                                      .name = copy_string(cols[i].name)};
+                                                      .name = sim_xstrdup(cols[i].name)};
     t->next = o->tables;
     if (o->tables)
         o->tables->prev = t;
@@ -690,7 +676,7 @@ int h5out_table_append(struct h5out_table *t, const void *rows, size_t n)
             if (t->fields[f].type == H5OUT_STR) {
                 const char *s;
                 memcpy(&s, dst + t->fields[f].offset, sizeof s);
-                char *copy = copy_string(s ? s : "");
+                char *copy = sim_xstrdup(s ? s : "");
                 memcpy(dst + t->fields[f].offset, &copy, sizeof copy);
             }
         if (++t->n_buffered == t->chunk_rows && flush(t) != H5OUT_OK)
