@@ -7,7 +7,7 @@
 
 const char *const metrics_error_names[METRICS_N_ERRORS] = {"queue_full"};
 
-enum { EV_REPORT, N_KINDS };
+enum { EV_REPORT, EV_WARMUP, N_KINDS };
 
 struct metrics {
     sim *s;
@@ -85,24 +85,41 @@ static void start_totals(struct metrics *m)
     m->totals.core_seconds = -m->core_seconds; /* so that the interval's earlier part is left out */
 }
 
+/* Reports at interval, 2 interval, ... and a last, shorter one at the horizon if it falls between. */
+static void schedule_report(struct metrics *m)
+{
+    sim_time next = sim_now(m->s) + m->p.interval, horizon = sim_horizon(m->s);
+    if (sim_now(m->s) < horizon) sim_schedule_at(m->s, next < horizon ? next : horizon, m->id, EV_REPORT, NULL, 0);
+}
+
+static void end_interval(struct metrics *m)
+{
+    account_cores(m);
+    if (m->warm) m->totals.core_seconds += m->core_seconds;
+    emit(m);
+}
+
 static void on_report(sim *s, void *self, const void *payload)
 {
+    (void)s;
     (void)payload;
     struct metrics *m = self;
-    if (!m->warm && sim_now(s) >= m->p.warmup) start_totals(m);
-    m->totals.core_seconds += (account_cores(m), m->core_seconds);
-    emit(m);
-    if (sim_now(s) + m->p.interval <= sim_horizon(s)) sim_schedule(s, m->p.interval, m->id, EV_REPORT, NULL, 0);
+    end_interval(m);
+    schedule_report(m);
+}
+
+static void on_warmup(sim *s, void *self, const void *payload)
+{
+    (void)s;
+    (void)payload;
+    start_totals(self);
 }
 
 static void on_finish(sim *s, void *self)
 {
     struct metrics *m = self;
-    if (sim_now(s) > m->interval_start) {
-        if (!m->warm) start_totals(m);
-        m->totals.core_seconds += (account_cores(m), m->core_seconds);
-        emit(m);
-    }
+    if (sim_now(s) > m->interval_start) end_interval(m); /* the run stopped early */
+    if (!m->warm) start_totals(m);
     struct metrics_totals *t = &m->totals;
     t->in_flight_at_end = m->in_flight;
     t->busy_core_seconds = busy_now(m) - m->busy_at_warm;
@@ -113,8 +130,8 @@ static void on_finish(sim *s, void *self)
                (unsigned long long)m->arrivals, (unsigned long long)m->resolved, (unsigned long long)held);
 }
 
-static sim_handler_fn *const handlers[N_KINDS] = {on_report};
-static const char *const kind_names[N_KINDS] = {"report"};
+static sim_handler_fn *const handlers[N_KINDS] = {on_report, on_warmup};
+static const char *const kind_names[N_KINDS] = {"report", "warmup"};
 static const sim_model_ops ops = {"metrics", N_KINDS, handlers, kind_names, on_finish};
 
 struct metrics *metrics_create(sim *s, const struct metrics_params *p, metrics_row_fn *row_fn,
@@ -130,7 +147,8 @@ struct metrics *metrics_create(sim *s, const struct metrics_params *p, metrics_r
     stats_hist_reset(&m->totals.latency);
     m->id = sim_register(s, &ops, m);
     if (p->warmup == 0) m->warm = true;
-    if (p->interval <= sim_horizon(s)) sim_schedule(s, p->interval, m->id, EV_REPORT, NULL, 0);
+    else sim_schedule_at(s, p->warmup, m->id, EV_WARMUP, NULL, 0);
+    schedule_report(m);
     return m;
 }
 

@@ -24,7 +24,9 @@
 enum metrics_error { METRICS_ERR_QUEUE_FULL, METRICS_N_ERRORS };
 extern const char *const metrics_error_names[METRICS_N_ERRORS];
 
-/* One report interval [t_s - interval, t_s), or shorter for the last one. NaN where undefined. */
+/* One report interval ending at t_s: interval long, or shorter for the last one when the horizon is
+ * not a multiple of it. Something that happens at exactly t_s counts in this row or the next one,
+ * depending on which was scheduled first. NaN where undefined. */
 struct metrics_row {
     double t_s;                 /* s: end of the interval */
     uint64_t arrivals;          /* requests that arrived in the interval */

@@ -289,7 +289,8 @@ struct progress {
     const struct study_params *p;
     unsigned design;
     uint32_t rep;
-    double wall_start;
+    double wall_start;       /* s, monotonic clock at the start of the study */
+    double run_start;        /* s, at the start of the current run */
     uint64_t runs_done, runs_total;
 };
 
@@ -303,13 +304,13 @@ static double wall_seconds(void)
 static void show_progress(void *ctx, const sim *s)
 {
     struct progress *pr = ctx;
-    double elapsed = wall_seconds() - pr->wall_start;
+    double now = wall_seconds(), elapsed = now - pr->wall_start, in_run = now - pr->run_start;
     double frac = sim_to_seconds(sim_now(s)) / sim_to_seconds(sim_horizon(s));
     double done = (double)pr->runs_done + frac;
     double eta = done > 0 ? elapsed * ((double)pr->runs_total - done) / done : 0;
     fprintf(stderr, "\r%s run %u/%u: t=%.0f/%.0f s, %.1f M events/s, ETA %.0f s   ",
             pr->p->designs[pr->design].name, pr->rep + 1, pr->p->replications, sim_to_seconds(sim_now(s)),
-            sim_to_seconds(sim_horizon(s)), (double)sim_events(s) / 1e6 / (elapsed > 0 ? elapsed : 1),
+            sim_to_seconds(sim_horizon(s)), (double)sim_events(s) / 1e6 / (in_run > 0 ? in_run : 1),
             eta);
 }
 
@@ -334,6 +335,7 @@ static int run_one(const struct study_params *p, const struct study_run_options 
     if (o->progress) {
         pr->design = d;
         pr->rep = rep;
+        pr->run_start = wall_seconds();
         sim_set_progress(s, show_progress, pr, 1u << 20);
     }
     struct metrics *m = metrics_create(s, &(struct metrics_params){p->interval, p->warmup}, append_row, series);
@@ -406,7 +408,7 @@ int study_run(const struct study_params *p, const struct study_run_options *ro, 
     r->n_designs = p->n_designs;
     r->replications = p->replications;
     r->v = sim_xcalloc((size_t)p->n_designs * N_METRICS * p->replications, sizeof *r->v);
-    struct progress pr = {p, 0, 0, wall_seconds(), 0, (uint64_t)p->n_designs * p->replications};
+    struct progress pr = {p, 0, 0, wall_seconds(), 0, 0, (uint64_t)p->n_designs * p->replications};
     int status = 0;
     double vals[N_METRICS];
     /* replication-major, so an interrupted study holds the same replications of every design */

@@ -92,7 +92,7 @@ bool workload_parse(conf *c, const config_setting_t *group, struct workload_para
                 if (strcmp(p->classes[j].name, k->name) == 0)
                     conf_error_in(c, g, "name", "duplicate class name \"%s\"", k->name);
             k->share = n == 1 ? 1.0 : NAN;
-            conf_get_double(c, g, "share", n > 1, CONF_IN(0.0, 1.0), &k->share);
+            conf_get_double(c, g, "share", n > 1, (struct conf_range){0.0, 1.0, true}, &k->share);
             if (!isnan(k->share)) total += k->share;
             dist_get(c, g, "cpu", CONF_UNIT_SECONDS, true, &k->cpu);
         }

@@ -41,7 +41,7 @@ static evq_key *drain(struct evq *q, size_t *n)
     evq_key *all = sim_xmalloc((q->n ? q->n : 1) * sizeof *all);
     size_t m = 0;
     for (unsigned i = 0; i < EVQ_BUCKETS; i++) {
-        memcpy(all + m, q->b[i].keys, q->b[i].n * sizeof *all);
+        if (q->b[i].n) memcpy(all + m, q->b[i].keys, q->b[i].n * sizeof *all);
         m += q->b[i].n;
         q->b[i].n = 0;
     }
