@@ -10,7 +10,7 @@
  *
  * Invariant, checked at the end of every run: arrived = succeeded + failed + in flight, where in flight
  * is what the design itself holds (metrics_probe.in_system), not a difference of counters.
- * Scale: O(1) per request; one 30 KiB histogram per interval and one for the run.
+ * Scale: O(1) per request; one 60 KiB histogram for the interval and one for the run.
  */
 #ifndef METRICS_H
 #define METRICS_H

@@ -2,8 +2,9 @@
  *
  * Everything here is O(1) memory in the number of observations. The histogram's add path runs once per
  * simulated request, so it reads the bucket index from the bits of the double and keeps every
- * out-of-range case (zero, underflow, overflow, invalid input) on a separate slow path. The geometry
- * and the proof of the 1/128 relative-error bound are in stats.h.
+ * out-of-range case (zero, underflow, overflow, invalid input) on a separate slow path. A quantile
+ * interpolates by rank inside the bucket that holds it. The geometry, the interpolation and the proof
+ * of the 1/128 relative-error bound are in stats.h.
  *
  * Leaves out: thread safety (each run owns its own objects; merge them afterwards), compensated
  * summation of sums (relative error grows like n * 2^-53 at worst, far below what a report shows).
@@ -258,16 +259,20 @@ double stats_hist_max(const struct stats_hist *h)
     return h->count > 0 ? h->max : NAN;
 }
 
-/* The midpoint of bucket `index`: its lower edge's bits with the first mantissa bit below the
- * sub-bucket bits set, i.e. the lower edge plus half a bucket width, exactly. */
-static double bucket_midpoint(size_t index)
+/* The observation of rank j among the c in bucket `index`, spread evenly over the bucket:
+ * L + w (j - 1/2) / c, which lies in [L, L + w] after rounding (see stats.h for the bound). */
+static double interpolate_in_bucket(size_t index, uint64_t j, uint64_t c)
 {
     uint64_t key = FIRST_KEY + index;
-    return double_of((key << MANT_SHIFT) | (UINT64_C(1) << (MANT_SHIFT - 1)));
+    double lower = double_of(key << MANT_SHIFT);
+    /* The next key's bits are the next bucket's lower edge (or the next power of two); the two edges
+     * are within a factor of two of each other, so the subtraction is exact (Sterbenz). */
+    double width = double_of((key + 1) << MANT_SHIFT) - lower;
+    return lower + width * (((double)j - 0.5) / (double)c);
 }
 
-/* The representative of the bucket holding the observation of 1-based rank `rank`, before clamping. */
-static double representative_of_rank(const struct stats_hist *h, uint64_t rank)
+/* The estimate of the observation of 1-based rank `rank`, before clamping. */
+static double estimate_of_rank(const struct stats_hist *h, uint64_t rank)
 {
     uint64_t seen = h->zeros;
     if (rank <= seen)
@@ -275,10 +280,13 @@ static double representative_of_rank(const struct stats_hist *h, uint64_t rank)
     seen += h->under;
     if (rank <= seen)
         return h->under_min;
+    /* rank > seen on entry and after every bucket passed, so rank - seen >= 1 is x_(rank)'s rank
+     * among the observations not yet passed, and an empty bucket (c = 0) is never chosen. */
     for (size_t i = 0; i < STATS_HIST_BUCKETS; i++) {
-        seen += h->bucket[i];
-        if (rank <= seen)
-            return bucket_midpoint(i);
+        uint64_t c = h->bucket[i];
+        if (rank - seen <= c)
+            return interpolate_in_bucket(i, rank - seen, c);
+        seen += c;
     }
     return h->max; /* the overflow bucket holds every remaining rank */
 }
@@ -295,7 +303,7 @@ double stats_hist_quantile(const struct stats_hist *h, double q)
         return h->max;
     if (rank == 1)
         return h->min;
-    double v = representative_of_rank(h, rank);
+    double v = estimate_of_rank(h, rank);
     return v < h->min ? h->min : v > h->max ? h->max : v;
 }
 
