@@ -6,23 +6,10 @@
 
 #include "sim.h"
 
-/* Number of significant bits of x: 0 for 0, else 1 + the index of its highest set bit. */
-static inline unsigned bit_length(evq_key x)
+void evq_grow(struct evq_bucket *b)
 {
-    uint64_t hi = (uint64_t)(x >> 64), lo = (uint64_t)x;
-    if (hi) return 128u - (unsigned)__builtin_clzll(hi);
-    return lo ? 64u - (unsigned)__builtin_clzll(lo) : 0u;
-}
-
-static inline void append(struct evq *q, unsigned i, evq_key k)
-{
-    struct evq_bucket *b = &q->b[i];
-    if (b->n == b->cap) {
-        b->cap = b->cap ? 2 * b->cap : 64;
-        b->keys = sim_xrealloc(b->keys, b->cap * sizeof *b->keys);
-    }
-    b->keys[b->n++] = k;
-    q->nonempty[i >> 6] |= UINT64_C(1) << (i & 63);
+    b->cap = b->cap ? 2 * b->cap : 64;
+    b->keys = sim_xrealloc(b->keys, b->cap * sizeof *b->keys);
 }
 
 static inline void mark_empty(struct evq *q, unsigned i) { q->nonempty[i >> 6] &= ~(UINT64_C(1) << (i & 63)); }
@@ -53,7 +40,7 @@ static evq_key *drain(struct evq *q, size_t *n)
 
 static void refill(struct evq *q, const evq_key *keys, size_t n)
 {
-    for (size_t j = 0; j < n; j++) append(q, bit_length(keys[j] ^ q->last), keys[j]);
+    for (size_t j = 0; j < n; j++) evq_append(q, evq_bit_length(keys[j] ^ q->last), keys[j]);
     q->n = n;
 }
 
@@ -63,43 +50,30 @@ void evq_free(struct evq *q)
     memset(q, 0, sizeof *q);
 }
 
-void evq_push(struct evq *q, evq_key k)
+void evq_rebase(struct evq *q, evq_key k)
 {
-    if (k < q->last) { /* only after a peek without a pop: re-base on k, which is below every key */
-        size_t n;
-        evq_key *all = drain(q, &n);
-        q->last = k;
-        refill(q, all, n);
-        free(all);
-    }
-    append(q, bit_length(k ^ q->last), k);
-    q->n++;
+    size_t n;
+    evq_key *all = drain(q, &n);
+    q->last = k;
+    refill(q, all, n);
+    free(all);
 }
 
-evq_key evq_peek(struct evq *q)
+/* Bucket 0 is empty: take the lowest non-empty bucket, make its minimum the new `last` (it lands in
+ * bucket 0) and move its other keys to lower buckets. */
+void evq_redistribute(struct evq *q)
 {
-    if (q->b[0].n == 0) {
-        unsigned i = lowest_nonempty(q);
-        SIM_ASSERT(NULL, i < EVQ_BUCKETS, "peek on an empty event queue");
-        struct evq_bucket *b = &q->b[i];
-        evq_key m = b->keys[0];
-        for (size_t j = 1; j < b->n; j++) m = b->keys[j] < m ? b->keys[j] : m;
-        q->last = m;
-        mark_empty(q, i);
-        size_t n = b->n;
-        b->n = 0;
-        /* every key moves to a bucket below i, never to b itself */
-        for (size_t j = 0; j < n; j++) append(q, bit_length(b->keys[j] ^ m), b->keys[j]);
-    }
-    return q->b[0].keys[q->b[0].n - 1];
-}
-
-evq_key evq_pop(struct evq *q)
-{
-    evq_key k = evq_peek(q);
-    if (--q->b[0].n == 0) mark_empty(q, 0);
-    q->n--;
-    return k;
+    unsigned i = lowest_nonempty(q);
+    SIM_ASSERT(NULL, i < EVQ_BUCKETS, "peek on an empty event queue");
+    struct evq_bucket *b = &q->b[i];
+    evq_key m = b->keys[0];
+    for (size_t j = 1; j < b->n; j++) m = b->keys[j] < m ? b->keys[j] : m;
+    q->last = m;
+    mark_empty(q, i);
+    size_t n = b->n;
+    b->n = 0;
+    /* every key moves to a bucket below i, never to b itself */
+    for (size_t j = 0; j < n; j++) evq_append(q, evq_bit_length(b->keys[j] ^ m), b->keys[j]);
 }
 
 size_t evq_next_keys(const struct evq *q, const evq_key **keys)

@@ -44,14 +44,49 @@ struct evq {
 /* An empty queue: zero-initialise it (= {0}). Release its memory with evq_free. */
 void evq_free(struct evq *q);
 
+/* Slow paths of the inline functions below; not for direct use. */
+void evq_rebase(struct evq *q, evq_key k);
+void evq_grow(struct evq_bucket *b);
+void evq_redistribute(struct evq *q);
+
+static inline unsigned evq_bit_length(evq_key x)
+{
+    uint64_t hi = (uint64_t)(x >> 64), lo = (uint64_t)x;
+    if (hi) return 128u - (unsigned)__builtin_clzll(hi);
+    return lo ? 64u - (unsigned)__builtin_clzll(lo) : 0u;
+}
+
+static inline void evq_append(struct evq *q, unsigned i, evq_key k)
+{
+    struct evq_bucket *b = &q->b[i];
+    if (b->n == b->cap) evq_grow(b);
+    b->keys[b->n++] = k;
+    q->nonempty[i >> 6] |= UINT64_C(1) << (i & 63);
+}
+
 /* Adds k. O(1) amortised. */
-void evq_push(struct evq *q, evq_key k);
+static inline void evq_push(struct evq *q, evq_key k)
+{
+    if (k < q->last) evq_rebase(q, k);
+    evq_append(q, evq_bit_length(k ^ q->last), k);
+    q->n++;
+}
 
 /* The smallest key; q must not be empty. Amortised O(1) (moves keys between buckets). */
-evq_key evq_peek(struct evq *q);
+static inline evq_key evq_peek(struct evq *q)
+{
+    if (q->b[0].n == 0) evq_redistribute(q);
+    return q->b[0].keys[q->b[0].n - 1];
+}
 
 /* Removes and returns the smallest key; q must not be empty. */
-evq_key evq_pop(struct evq *q);
+static inline evq_key evq_pop(struct evq *q)
+{
+    evq_key k = evq_peek(q);
+    if (--q->b[0].n == 0) q->nonempty[0] &= ~UINT64_C(1);
+    q->n--;
+    return k;
+}
 
 /* The keys of the lowest non-empty bucket: the next keys to come out (unless smaller ones are pushed
  * first), in no order. Returns their number (0 when empty) and sets *keys; valid until the next
