@@ -9,10 +9,15 @@
  * new event at now + 0.1 + Exp(1.0) s to a uniformly random process with probability 0.25, else to
  * itself. Each process is a registered model with its own state. Reports events per wall second.
  *
+ * cancel: the hold model where every event also arms a timeout at now + 30 s and cancels the previous
+ * one, as a request timer does; cancellation is lazy (a tombstone dropped when it surfaces or swept when
+ * tombstones pass half the queue). Reports ns per event, to compare with hold at the same N.
+ *
  * Usage: bench_engine [scale]   (scale < 1 shortens every run, e.g. 0.05 for a smoke check)
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "dist.h"
@@ -59,6 +64,54 @@ static void bench_hold(size_t pending, uint64_t events)
     double dt = wall() - t0;
     printf("bench=hold pending=%zu events=%llu ns_per_event=%.1f\n", pending, (unsigned long long)events,
            1e9 * dt / (double)events);
+    sim_destroy(s);
+}
+
+/* ---- hold with a timeout armed and cancelled at every event ---- */
+
+struct timer {
+    uint16_t id;
+    gsl_rng *rng;
+    uint64_t left;
+    sim_event_id *armed; /* one pending timeout per hold event, indexed by the event's tag */
+};
+
+static void timer_event(sim *s, void *self, const void *payload)
+{
+    struct timer *h = self;
+    uint32_t tag;
+    memcpy(&tag, payload, sizeof tag);
+    sim_cancel(s, h->armed[tag]);
+    h->armed[tag] = sim_schedule(s, 30 * SIM_SEC, h->id, 1, &tag, sizeof tag);
+    sim_schedule(s, sim_from_seconds(dist_exp(h->rng, 1.0)), h->id, 0, &tag, sizeof tag);
+    if (--h->left == 0) sim_stop(s);
+}
+
+static void timeout_event(sim *s, void *self, const void *payload)
+{
+    (void)s, (void)self, (void)payload; /* never reached: every timeout is cancelled before it fires */
+    abort();
+}
+
+static sim_handler_fn *const timer_handlers[] = {timer_event, timeout_event};
+static const char *const timer_kinds[] = {"work", "timeout"};
+static const sim_model_ops timer_ops = {"timer", 2, timer_handlers, timer_kinds, NULL};
+
+static void bench_cancel(size_t pending, uint64_t events)
+{
+    sim *s = sim_create(1, 0, SIM_TIME_MAX / 2);
+    struct timer h = {0, sim_rng(s, "hold"), 2 * pending, calloc(pending, sizeof(sim_event_id))};
+    h.id = sim_register(s, &timer_ops, &h);
+    for (uint32_t i = 0; i < pending; i++)
+        sim_schedule(s, sim_from_seconds(dist_exp(h.rng, 1.0)), h.id, 0, &i, sizeof i);
+    sim_run(s);
+    h.left = events;
+    double t0 = wall();
+    sim_run(s);
+    double dt = wall() - t0;
+    printf("bench=cancel pending=%zu events=%llu ns_per_event=%.1f queue_len_at_end=%zu\n", pending,
+           (unsigned long long)events, 1e9 * dt / (double)events, sim_pending(s));
+    free(h.armed);
     sim_destroy(s);
 }
 
@@ -139,6 +192,8 @@ int main(int argc, char **argv)
     bench_hold(1000, n);
     bench_hold(100000, n);
     bench_hold(1000000, n);
+    bench_cancel(1000, n);
+    bench_cancel(100000, n);
     bench_phold(1000, 1, n);
     bench_phold(1000, 100, n);
     return 0;
