@@ -5,8 +5,12 @@
  * every core busy wait in one FCFS queue of at most `queue_limit` requests, and beyond that are
  * rejected (HTTP 503). Busy time is accounted per core-nanosecond, exactly, for utilization.
  *
- * Leaves out: processor sharing, memory, network time, multi-threaded requests, failures (the
- * designs that own servers decide when a server is up), warm-up of caches or JIT.
+ * A server can be killed (its instance failed or became unreachable): every request in it is handed
+ * back as lost, and it is empty and idle afterwards. When it is up is decided by the design that owns
+ * it (onprem, ec2).
+ *
+ * Leaves out: processor sharing, memory, network time, multi-threaded requests, warm-up of caches or
+ * JIT.
  *
  * Invariant: busy <= cores; queued > 0 only when busy == cores; every request submitted and accepted
  * is completed exactly once (done callback), or still in the server at the end of the run.
@@ -44,9 +48,14 @@ bool server_submit(struct server *sv, const struct request *r);
 
 unsigned server_busy(const struct server *sv);      /* cores serving a request now */
 uint64_t server_queued(const struct server *sv);    /* requests waiting now */
+static inline uint64_t server_held(const struct server *sv) { return server_busy(sv) + server_queued(sv); }
 const struct server_params *server_params(const struct server *sv);
 
 /* Core-seconds of busy time from creation to now. */
 double server_busy_core_seconds(const struct server *sv);
+
+/* Empties the server at once: the completions of requests in service are cancelled, and every
+ * request in service or waiting is passed to lost(ctx, r), in service first, then in queue order. */
+void server_kill(struct server *sv, server_done_fn *lost, void *ctx);
 
 #endif

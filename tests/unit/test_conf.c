@@ -18,9 +18,7 @@
 #include "testutil.h"
 
 struct fixture {
-    FILE *diag;
-    char *text; /* what was written to diag */
-    size_t len;
+    struct diag diag;
     conf *c;
 };
 
@@ -29,46 +27,25 @@ static int setup(void **state)
     struct fixture *fx = calloc(1, sizeof *fx);
     if (fx == NULL)
         return -1;
-    fx->diag = open_memstream(&fx->text, &fx->len);
     *state = fx;
-    return fx->diag == NULL ? -1 : 0;
+    return diag_open(&fx->diag);
 }
 
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
     conf_free(fx->c);
-    fclose(fx->diag);
-    free(fx->text);
+    diag_close(&fx->diag);
     free(fx);
     return 0;
 }
 
-static const char *diag_text(struct fixture *fx)
-{
-    fflush(fx->diag);
-    return fx->text != NULL ? fx->text : "";
-}
-
-#define assert_diag_contains(fx, expected)                                                        \
-    do {                                                                                          \
-        const char *d_ = diag_text(fx);                                                           \
-        if (strstr(d_, (expected)) == NULL) {                                                     \
-            print_error("diagnostics:\n%s\ndo not contain:\n%s\n", d_, (expected));               \
-            fail();                                                                               \
-        }                                                                                         \
-    } while (0)
-
-#define assert_no_diag(fx) assert_string_equal(diag_text(fx), "")
+#define assert_no_diag(fx) assert_string_equal(diag_text(&(fx)->diag), "")
 
 /* Parses text as "study.cfg" into fx->c; the parse must succeed. */
 static conf *load(struct fixture *fx, const char *text)
 {
-    fx->c = conf_load_string(text, "study.cfg", fx->diag);
-    if (fx->c == NULL) {
-        print_error("load failed:\n%s\n", diag_text(fx));
-        fail();
-    }
+    fx->c = load_or_fail(text, "study.cfg", &fx->diag);
     return fx->c;
 }
 
@@ -143,8 +120,8 @@ static void test_malformed_money_is_reported(void **state)
     double v = 7;
     assert_false(conf_get_money(fx->c, group_t(fx), "price", true, CONF_ANY, &v));
     assert_close(v, 7, 0);
-    assert_diag_contains(fx, "study.cfg:2: t.price: expected an amount like 12000 or \"$12000\", "
-                             "got a string \"12k$\"\n");
+    assert_diag_contains(&fx->diag, "study.cfg:2: t.price: expected an amount like 12000 or \"$12000\", "
+                                    "got a string \"12k$\"\n");
 }
 
 static void test_unknown_unit_lists_the_valid_units(void **state)
@@ -156,10 +133,10 @@ static void test_unknown_unit_lists_the_valid_units(void **state)
     assert_false(conf_get_duration(fx->c, t, "timeout", true, CONF_ANY, &v));
     assert_false(conf_get_bytes(fx->c, t, "memory", true, CONF_ANY, &v));
     assert_close(v, 7, 0);
-    assert_diag_contains(fx, "study.cfg:2: t.timeout: unknown unit \"sec\" in \"30sec\" "
-                             "(units: ns, us, ms, s, m, min, h, d, w)\n");
-    assert_diag_contains(fx, "study.cfg:3: t.memory: unknown unit \"Gb\" in \"1Gb\" "
-                             "(units: B, KB, kB, MB, GB, TB, KiB, MiB, GiB, TiB)\n");
+    assert_diag_contains(&fx->diag, "study.cfg:2: t.timeout: unknown unit \"sec\" in \"30sec\" "
+                                    "(units: ns, us, ms, s, m, min, h, d, w)\n");
+    assert_diag_contains(&fx->diag, "study.cfg:3: t.memory: unknown unit \"Gb\" in \"1Gb\" "
+                                    "(units: B, KB, kB, MB, GB, TB, KiB, MiB, GiB, TiB)\n");
     assert_int_equal(conf_errors(fx->c), 2);
 }
 
@@ -173,9 +150,9 @@ static void test_bare_number_for_a_duration_asks_for_a_unit(void **state)
     assert_false(conf_get_duration(fx->c, t, "interval", true, CONF_ANY, &v));
     assert_false(conf_get_bytes(fx->c, t, "memory", true, CONF_ANY, &v));
     assert_close(v, 7, 0);
-    assert_diag_contains(fx, "study.cfg:2: t.timeout: needs a unit, e.g. \"30s\" or \"30ms\" (units: ");
-    assert_diag_contains(fx, "study.cfg:3: t.interval: needs a unit, e.g. \"30s\" or \"30ms\"");
-    assert_diag_contains(fx, "study.cfg:4: t.memory: needs a unit, e.g. \"512MB\" or \"512MiB\"");
+    assert_diag_contains(&fx->diag, "study.cfg:2: t.timeout: needs a unit, e.g. \"30s\" or \"30ms\" (units: ");
+    assert_diag_contains(&fx->diag, "study.cfg:3: t.interval: needs a unit, e.g. \"30s\" or \"30ms\"");
+    assert_diag_contains(&fx->diag, "study.cfg:4: t.memory: needs a unit, e.g. \"512MB\" or \"512MiB\"");
 }
 
 static void test_text_that_is_not_a_number_is_a_type_error(void **state)
@@ -187,9 +164,11 @@ static void test_text_that_is_not_a_number_is_a_type_error(void **state)
     assert_false(conf_get_duration(fx->c, t, "timeout", true, CONF_ANY, &v));
     assert_false(conf_get_duration(fx->c, t, "hex", true, CONF_ANY, &v));
     assert_false(conf_get_double(fx->c, t, "n", true, CONF_ANY, &v));
-    assert_diag_contains(fx, "study.cfg:2: t.timeout: expected a duration like \"30s\", got a string \"fast\"\n");
-    assert_diag_contains(fx, "study.cfg:3: t.hex: expected a duration like \"30s\", got a string \"0x10s\"\n");
-    assert_diag_contains(fx, "study.cfg:4: t.n: expected a number, got a string \"20ms\"\n");
+    assert_diag_contains(&fx->diag, "study.cfg:2: t.timeout: expected a duration like \"30s\", "
+                                    "got a string \"fast\"\n");
+    assert_diag_contains(&fx->diag, "study.cfg:3: t.hex: expected a duration like \"30s\", "
+                                    "got a string \"0x10s\"\n");
+    assert_diag_contains(&fx->diag, "study.cfg:4: t.n: expected a number, got a string \"20ms\"\n");
 }
 
 /* ---- Types and ranges ------------------------------------------------------------------------- */
@@ -215,13 +194,14 @@ static void test_wrong_type_names_expected_and_actual(void **state)
     assert_close(d, 7, 0);
     assert_false(b);
     assert_string_equal(s, "default");
-    assert_diag_contains(fx, "study.cfg:2: t.count: expected an integer, got a string \"three\"\n");
-    assert_diag_contains(fx, "study.cfg:3: t.ratio: expected a number, got a boolean true\n");
-    assert_diag_contains(fx, "study.cfg:4: t.flag: expected true or false, got an integer 1\n");
-    assert_diag_contains(fx, "study.cfg:5: t.name: expected a string, got an integer 5\n");
-    assert_diag_contains(fx, "study.cfg:6: t.n: expected an integer, got a real number 2.5\n");
-    assert_diag_contains(fx, "study.cfg:7: t.sub: expected a group { ... }, got an integer 3\n");
-    assert_diag_contains(fx, "study.cfg:8: t.items: expected a list ( ... ) or an array [ ... ], got a group\n");
+    assert_diag_contains(&fx->diag, "study.cfg:2: t.count: expected an integer, got a string \"three\"\n");
+    assert_diag_contains(&fx->diag, "study.cfg:3: t.ratio: expected a number, got a boolean true\n");
+    assert_diag_contains(&fx->diag, "study.cfg:4: t.flag: expected true or false, got an integer 1\n");
+    assert_diag_contains(&fx->diag, "study.cfg:5: t.name: expected a string, got an integer 5\n");
+    assert_diag_contains(&fx->diag, "study.cfg:6: t.n: expected an integer, got a real number 2.5\n");
+    assert_diag_contains(&fx->diag, "study.cfg:7: t.sub: expected a group { ... }, got an integer 3\n");
+    assert_diag_contains(&fx->diag, "study.cfg:8: t.items: expected a list ( ... ) or an array [ ... ], "
+                                    "got a group\n");
     assert_int_equal(conf_errors(fx->c), 7);
     /* A setting that was present but wrong is not reported a second time as unknown. */
     assert_int_equal(conf_check_unused(fx->c), 0);
@@ -261,9 +241,9 @@ static void test_int_out_of_range_reports_the_bounds(void **state)
     assert_false(conf_get_int(fx->c, t, "pct", true, 0, 100, &v));
     assert_false(conf_get_int(fx->c, t, "delta", true, INT64_MIN, 4, &v));
     assert_int_equal(v, 7);
-    assert_diag_contains(fx, "study.cfg:2: t.servers: must be >= 1, got 0\n");
-    assert_diag_contains(fx, "study.cfg:3: t.pct: must be in [0, 100], got 150\n");
-    assert_diag_contains(fx, "study.cfg:4: t.delta: must be <= 4, got 5\n");
+    assert_diag_contains(&fx->diag, "study.cfg:2: t.servers: must be >= 1, got 0\n");
+    assert_diag_contains(&fx->diag, "study.cfg:3: t.pct: must be in [0, 100], got 150\n");
+    assert_diag_contains(&fx->diag, "study.cfg:4: t.delta: must be <= 4, got 5\n");
     assert_int_equal(conf_errors(fx->c), 3);
 }
 
@@ -281,12 +261,12 @@ static void test_real_out_of_range_reports_the_bounds_with_units(void **state)
     assert_false(conf_get_money(fx->c, t, "price", true, CONF_AT_LEAST(0), &v));
     assert_false(conf_get_money(fx->c, t, "hourly", true, CONF_AT_LEAST(0), &v));
     assert_close(v, 7, 0);
-    assert_diag_contains(fx, "study.cfg:2: t.rate: must be > 0, got 0\n");
-    assert_diag_contains(fx, "study.cfg:3: t.share: must be in [0, 1], got 1.5\n");
-    assert_diag_contains(fx, "study.cfg:4: t.interval: must be > 0s, got \"0s\"\n");
-    assert_diag_contains(fx, "study.cfg:5: t.huge: must be finite, got inf\n");
-    assert_diag_contains(fx, "study.cfg:6: t.price: must be >= $0, got $-3\n");
-    assert_diag_contains(fx, "study.cfg:7: t.hourly: must be >= $0, got \"$-1\"\n");
+    assert_diag_contains(&fx->diag, "study.cfg:2: t.rate: must be > 0, got 0\n");
+    assert_diag_contains(&fx->diag, "study.cfg:3: t.share: must be in [0, 1], got 1.5\n");
+    assert_diag_contains(&fx->diag, "study.cfg:4: t.interval: must be > 0s, got \"0s\"\n");
+    assert_diag_contains(&fx->diag, "study.cfg:5: t.huge: must be finite, got inf\n");
+    assert_diag_contains(&fx->diag, "study.cfg:6: t.price: must be >= $0, got $-3\n");
+    assert_diag_contains(&fx->diag, "study.cfg:7: t.hourly: must be >= $0, got \"$-1\"\n");
 }
 
 static void test_choice_returns_the_index_of_the_match(void **state)
@@ -311,10 +291,10 @@ static void test_choice_lists_valid_choices_and_suggests_nearest(void **state)
     assert_false(conf_get_choice(fx->c, lb, "algorithm", true, algorithms, &v));
     assert_false(conf_get_choice(fx->c, lb, "policy", true, algorithms, &v));
     assert_int_equal(v, -1);
-    assert_diag_contains(fx, "study.cfg:2: lb.algorithm: must be one of \"round_robin\", \"jsq\"; "
-                             "got \"jsk\"; did you mean \"jsq\"?\n");
-    assert_diag_contains(fx, "study.cfg:3: lb.policy: must be one of \"round_robin\", \"jsq\"; "
-                             "got \"fastest\"\n");
+    assert_diag_contains(&fx->diag, "study.cfg:2: lb.algorithm: must be one of \"round_robin\", \"jsq\"; "
+                                    "got \"jsk\"; did you mean \"jsq\"?\n");
+    assert_diag_contains(&fx->diag, "study.cfg:3: lb.policy: must be one of \"round_robin\", \"jsq\"; "
+                                    "got \"fastest\"\n");
 }
 
 /* ---- Presence --------------------------------------------------------------------------------- */
@@ -358,8 +338,8 @@ static void test_missing_required_setting_is_reported_at_its_group(void **state)
     assert_false(conf_get_double(fx->c, a, "mean_rps", true, CONF_ABOVE(0), &rps));
     assert_null(conf_group(fx->c, conf_root(fx->c), "study", true));
     assert_close(rps, 7, 0);
-    assert_diag_contains(fx, "study.cfg:3: workload.arrivals.mean_rps: missing required setting\n");
-    assert_diag_contains(fx, "study.cfg:1: study: missing required setting\n");
+    assert_diag_contains(&fx->diag, "study.cfg:3: workload.arrivals.mean_rps: missing required setting\n");
+    assert_diag_contains(&fx->diag, "study.cfg:1: study: missing required setting\n");
     assert_int_equal(conf_errors(fx->c), 2);
 }
 
@@ -386,7 +366,7 @@ static void test_path_names_list_elements_by_index(void **state)
     assert_true(conf_get_int(fx->c, asg, "max", true, 0, INT64_MAX, &max));
     if (max < min)
         conf_error_in(fx->c, asg, "max", "must be >= min (%lld), got %lld", (long long)min, (long long)max);
-    assert_diag_contains(fx, "study.cfg:5: designs.[1].asg.max: must be >= min (3), got 2\n");
+    assert_diag_contains(&fx->diag, "study.cfg:5: designs.[1].asg.max: must be >= min (3), got 2\n");
     char path[64];
     assert_string_equal(conf_path(config_setting_get_member(asg, "min"), path, sizeof path),
                         "designs.[1].asg.min");
@@ -415,8 +395,8 @@ static void test_error_in_a_missing_member_names_the_member_at_the_group(void **
     config_setting_t *onprem = conf_elem_group(fx->c, designs, 0);
     conf_error_in(fx->c, onprem, "server", "needed when servers > 0");
     conf_error(fx->c, config_setting_get_member(onprem, "servers"), "at most %d for kind %s", 4, "onprem");
-    assert_diag_contains(fx, "study.cfg:2: designs.[0].server: needed when servers > 0\n");
-    assert_diag_contains(fx, "study.cfg:2: designs.[0].servers: at most 4 for kind onprem\n");
+    assert_diag_contains(&fx->diag, "study.cfg:2: designs.[0].server: needed when servers > 0\n");
+    assert_diag_contains(&fx->diag, "study.cfg:2: designs.[0].servers: at most 4 for kind onprem\n");
     assert_int_equal(conf_errors(fx->c), 2);
 }
 
@@ -449,8 +429,8 @@ static void test_list_and_array_elements_are_read_as_quantities(void **state)
     assert_close(s2, 7, 0);
     assert_string_equal(name, "b");
     assert_int_equal(x, 1);
-    assert_diag_contains(fx, "study.cfg:3: t.mixed.[1]: needs a unit, e.g. \"2s\" or \"2ms\"");
-    assert_diag_contains(fx, "study.cfg:5: t.groups.[1]: expected a group { ... }, got an integer 5\n");
+    assert_diag_contains(&fx->diag, "study.cfg:3: t.mixed.[1]: needs a unit, e.g. \"2s\" or \"2ms\"");
+    assert_diag_contains(&fx->diag, "study.cfg:5: t.groups.[1]: expected a group { ... }, got an integer 5\n");
     assert_int_equal(conf_errors(fx->c), 2);
     assert_int_equal(conf_check_unused(fx->c), 0);
 }
@@ -468,7 +448,7 @@ static void test_unknown_setting_suggests_nearest_name(void **state)
     assert_null(conf_list(fx->c, w, "classes", false));
     assert_no_diag(fx);
     assert_int_equal(conf_check_unused(fx->c), 1);
-    assert_string_equal(diag_text(fx),
+    assert_string_equal(diag_text(&fx->diag),
                         "study.cfg:3: workload.clases: unknown setting; did you mean \"classes\"?\n");
     assert_int_equal(conf_errors(fx->c), 1);
 }
@@ -481,7 +461,7 @@ static void test_unknown_setting_suggests_a_swap_of_neighbours(void **state)
     config_setting_t *svc = conf_group(fx->c, conf_root(fx->c), "svc", true);
     assert_true(conf_get_duration(fx->c, svc, "mean", false, CONF_ABOVE(0), &mean));
     assert_int_equal(conf_check_unused(fx->c), 1);
-    assert_diag_contains(fx, "study.cfg:2: svc.mena: unknown setting; did you mean \"mean\"?\n");
+    assert_diag_contains(&fx->diag, "study.cfg:2: svc.mena: unknown setting; did you mean \"mean\"?\n");
 }
 
 static void test_unknown_setting_without_close_name_has_no_suggestion(void **state)
@@ -494,8 +474,8 @@ static void test_unknown_setting_without_close_name_has_no_suggestion(void **sta
     assert_true(conf_get_int(fx->c, w, "min", false, 0, 10, &n));
     assert_null(conf_list(fx->c, w, "classes", false));
     assert_int_equal(conf_check_unused(fx->c), 2);
-    assert_string_equal(diag_text(fx), "study.cfg:2: workload.colour: unknown setting\n"
-                                       "study.cfg:3: workload.max: unknown setting\n");
+    assert_string_equal(diag_text(&fx->diag), "study.cfg:2: workload.colour: unknown setting\n"
+                                              "study.cfg:3: workload.max: unknown setting\n");
 }
 
 static void test_reading_a_group_leaves_its_members_to_be_read(void **state)
@@ -510,9 +490,9 @@ static void test_reading_a_group_leaves_its_members_to_be_read(void **state)
     assert_true(conf_get_string(fx->c, conf_elem_group(fx->c, designs, 0), "name", true, &name));
     assert_int_equal(conf_check_unused(fx->c), 3);
     /* An unread group is one unknown setting; its members are not listed one by one. */
-    assert_string_equal(diag_text(fx), "study.cfg:3: study.seed: unknown setting\n"
-                                       "study.cfg:5: extra: unknown setting\n"
-                                       "study.cfg:11: designs.[0].typo: unknown setting\n");
+    assert_string_equal(diag_text(&fx->diag), "study.cfg:3: study.seed: unknown setting\n"
+                                              "study.cfg:5: extra: unknown setting\n"
+                                              "study.cfg:11: designs.[0].typo: unknown setting\n");
 }
 
 /* ---- Loading ---------------------------------------------------------------------------------- */
@@ -559,13 +539,13 @@ static void test_missing_include_file_is_a_clean_diagnostic(void **state)
     struct tmpdir d;
     make_dir(&d);
     const char *main_path = write_file(&d, "main.cfg", "a = 1;\n@include \"catalog.cfg\"\n");
-    conf *c = conf_load(main_path, fx->diag);
+    conf *c = conf_load(main_path, fx->diag.f);
     char expected[700];
     snprintf(expected, sizeof expected,
              "%s:2: error: cannot open include file (include paths are relative to %s)\n", main_path, d.path);
     remove_dir(&d);
     assert_null(c);
-    assert_string_equal(diag_text(fx), expected);
+    assert_string_equal(diag_text(&fx->diag), expected);
 }
 
 static void test_settings_from_an_include_name_the_included_file(void **state)
@@ -575,7 +555,7 @@ static void test_settings_from_an_include_name_the_included_file(void **state)
     make_dir(&d);
     write_file(&d, "catalog.cfg", "catalog: {\n  c6i: {\n    price = \"free\";\n  };\n};\n");
     const char *main_path = write_file(&d, "main.cfg", "# study\n@include \"catalog.cfg\"\nother = 1;\n");
-    fx->c = conf_load(main_path, fx->diag);
+    fx->c = conf_load(main_path, fx->diag.f);
     assert_non_null(fx->c);
     assert_string_equal(conf_file_name(fx->c), main_path);
     config_setting_t *cat = conf_group(fx->c, conf_root(fx->c), "catalog", true);
@@ -587,7 +567,7 @@ static void test_settings_from_an_include_name_the_included_file(void **state)
              "%s/catalog.cfg:3: catalog.c6i.price: expected an amount like 12000 or \"$12000\", "
              "got a string \"free\"\n%s:3: other: unknown setting\n", d.path, main_path);
     remove_dir(&d);
-    assert_string_equal(diag_text(fx), expected);
+    assert_string_equal(diag_text(&fx->diag), expected);
 }
 
 static void test_syntax_error_in_an_include_names_that_file(void **state)
@@ -597,44 +577,44 @@ static void test_syntax_error_in_an_include_names_that_file(void **state)
     make_dir(&d);
     write_file(&d, "catalog.cfg", "x = 1;\ny = = 2;\n");
     const char *main_path = write_file(&d, "main.cfg", "@include \"catalog.cfg\"\n");
-    conf *c = conf_load(main_path, fx->diag);
+    conf *c = conf_load(main_path, fx->diag.f);
     char expected[700];
     snprintf(expected, sizeof expected, "%s/catalog.cfg:2: error: syntax error\n", d.path);
     remove_dir(&d);
     assert_null(c);
-    assert_string_equal(diag_text(fx), expected);
+    assert_string_equal(diag_text(&fx->diag), expected);
 }
 
 static void test_syntax_error_reports_file_and_line(void **state)
 {
     struct fixture *fx = *state;
-    assert_null(conf_load_string("a = 1;\n\nb = ;\n", "study.cfg", fx->diag));
-    assert_string_equal(diag_text(fx), "study.cfg:3: error: syntax error\n");
+    assert_null(conf_load_string("a = 1;\n\nb = ;\n", "study.cfg", fx->diag.f));
+    assert_string_equal(diag_text(&fx->diag), "study.cfg:3: error: syntax error\n");
 }
 
 static void test_empty_configuration_is_an_error(void **state)
 {
     struct fixture *fx = *state;
-    assert_null(conf_load_string("", "empty.cfg", fx->diag));
-    assert_null(conf_load_string("# nothing but a comment\n\n", "comment.cfg", fx->diag));
+    assert_null(conf_load_string("", "empty.cfg", fx->diag.f));
+    assert_null(conf_load_string("# nothing but a comment\n\n", "comment.cfg", fx->diag.f));
     struct tmpdir d;
     make_dir(&d);
     const char *path = write_file(&d, "study.cfg", "");
-    conf *c = conf_load(path, fx->diag);
+    conf *c = conf_load(path, fx->diag.f);
     char expected[700];
     snprintf(expected, sizeof expected,
              "empty.cfg:1: error: empty configuration\ncomment.cfg:1: error: empty configuration\n"
              "%s:1: error: empty configuration\n", path);
     remove_dir(&d);
     assert_null(c);
-    assert_string_equal(diag_text(fx), expected);
+    assert_string_equal(diag_text(&fx->diag), expected);
 }
 
 static void test_unreadable_file_reports_the_reason(void **state)
 {
     struct fixture *fx = *state;
-    assert_null(conf_load("/nonexistent/strato/study.cfg", fx->diag));
-    assert_string_equal(diag_text(fx),
+    assert_null(conf_load("/nonexistent/strato/study.cfg", fx->diag.f));
+    assert_string_equal(diag_text(&fx->diag),
                         "/nonexistent/strato/study.cfg: error: cannot open: No such file or directory\n");
 }
 

@@ -23,9 +23,7 @@
 enum { N = 200000 };
 
 struct fixture {
-    FILE *diag;
-    char *text; /* what was written to diag */
-    size_t len;
+    struct diag diag;
     conf *c;
     struct dist d;
 };
@@ -35,9 +33,8 @@ static int setup(void **state)
     struct fixture *fx = calloc(1, sizeof *fx);
     if (fx == NULL)
         return -1;
-    fx->diag = open_memstream(&fx->text, &fx->len);
     *state = fx;
-    return fx->diag == NULL ? -1 : 0;
+    return diag_open(&fx->diag);
 }
 
 static int teardown(void **state)
@@ -45,8 +42,7 @@ static int teardown(void **state)
     struct fixture *fx = *state;
     dist_free(&fx->d);
     conf_free(fx->c);
-    fclose(fx->diag);
-    free(fx->text);
+    diag_close(&fx->diag);
     free(fx);
     return 0;
 }
@@ -56,44 +52,24 @@ static void reset_diag(struct fixture *fx)
 {
     conf_free(fx->c);
     fx->c = NULL;
-    fclose(fx->diag);
-    free(fx->text);
-    fx->text = NULL;
-    fx->diag = open_memstream(&fx->text, &fx->len);
-    assert_non_null(fx->diag);
+    diag_close(&fx->diag);
+    diag_open(&fx->diag);
+    assert_non_null(fx->diag.f);
 }
-
-static const char *diag_text(struct fixture *fx)
-{
-    fflush(fx->diag);
-    return fx->text != NULL ? fx->text : "";
-}
-
-#define assert_diag_contains(fx, expected)                                                        \
-    do {                                                                                          \
-        const char *d_ = diag_text(fx);                                                           \
-        if (strstr(d_, (expected)) == NULL) {                                                     \
-            print_error("diagnostics:\n%s\ndo not contain:\n%s\n", d_, (expected));               \
-            fail();                                                                               \
-        }                                                                                         \
-    } while (0)
 
 /* Loads text as "dist.cfg" and parses its group "svc" in unit into fx->d. */
 static bool parse(struct fixture *fx, const char *text, enum conf_unit unit)
 {
     conf_free(fx->c);
-    fx->c = conf_load_string(text, "dist.cfg", fx->diag);
-    if (fx->c == NULL) {
-        print_error("load failed:\n%s\n", diag_text(fx));
-        fail();
-    }
+    fx->c = NULL; /* if the load fails, teardown must not free it again */
+    fx->c = load_or_fail(text, "dist.cfg", &fx->diag);
     return dist_get(fx->c, conf_root(fx->c), "svc", unit, true, &fx->d);
 }
 
 static void parse_ok(struct fixture *fx, const char *text, enum conf_unit unit)
 {
     if (!parse(fx, text, unit)) {
-        print_error("parse failed:\n%s\n", diag_text(fx));
+        print_error("parse failed:\n%s\n", diag_text(&fx->diag));
         fail();
     }
     assert_int_equal(conf_check_unused(fx->c), 0);
@@ -291,9 +267,9 @@ static void test_unitless_text_and_bare_durations_are_rejected(void **state)
 {
     struct fixture *fx = *state;
     assert_false(parse(fx, "svc = {\n  dist = \"exponential\";\n  mean = \"20ms\";\n};\n", CONF_UNIT_NONE));
-    assert_diag_contains(fx, "dist.cfg:3: svc.mean: expected a number, got a string \"20ms\"\n");
+    assert_diag_contains(&fx->diag, "dist.cfg:3: svc.mean: expected a number, got a string \"20ms\"\n");
     assert_false(parse(fx, "svc = {\n  dist = \"exponential\";\n  mean = 20;\n};\n", CONF_UNIT_SECONDS));
-    assert_diag_contains(fx, "dist.cfg:3: svc.mean: needs a unit, e.g. \"20s\" or \"20ms\"");
+    assert_diag_contains(&fx->diag, "dist.cfg:3: svc.mean: needs a unit, e.g. \"20s\" or \"20ms\"");
     assert_int_equal(fx->d.kind, DIST_NONE);
 }
 
@@ -356,9 +332,9 @@ static void test_every_invalid_parameter_is_reported_with_file_line_and_path(voi
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         reset_diag(fx);
         bool ok = parse(fx, cases[i].text, cases[i].unit);
-        if (ok || strcmp(diag_text(fx), cases[i].expected) != 0) {
+        if (ok || strcmp(diag_text(&fx->diag), cases[i].expected) != 0) {
             print_error("case %zu:\n%s\nparse returned %d, diagnostics:\n%s\nexpected:\n%s\n", i,
-                        cases[i].text, ok, diag_text(fx), cases[i].expected);
+                        cases[i].text, ok, diag_text(&fx->diag), cases[i].expected);
             fail();
         }
         assert_int_equal(fx->d.kind, DIST_NONE);
@@ -373,7 +349,7 @@ static void test_settings_of_another_kind_are_left_unread(void **state)
                       CONF_UNIT_SECONDS));
     assert_int_equal(conf_errors(fx->c), 0);
     assert_int_equal(conf_check_unused(fx->c), 1);
-    assert_string_equal(diag_text(fx), "dist.cfg:4: svc.cv: unknown setting\n");
+    assert_string_equal(diag_text(&fx->diag), "dist.cfg:4: svc.cv: unknown setting\n");
 }
 
 static void test_misspelled_parameter_is_missing_and_suggested(void **state)
@@ -382,14 +358,14 @@ static void test_misspelled_parameter_is_missing_and_suggested(void **state)
     assert_false(parse(fx, "svc = {\n  dist = \"lognormal\";\n  mena = \"1s\";\n  cv = 1.0;\n};\n",
                        CONF_UNIT_SECONDS));
     assert_int_equal(conf_check_unused(fx->c), 1);
-    assert_string_equal(diag_text(fx), "dist.cfg:1: svc.mean: missing required setting\n"
-                                       "dist.cfg:3: svc.mena: unknown setting; did you mean \"mean\"?\n");
+    assert_string_equal(diag_text(&fx->diag), "dist.cfg:1: svc.mean: missing required setting\n"
+                                              "dist.cfg:3: svc.mena: unknown setting; did you mean \"mean\"?\n");
 }
 
 static void test_absent_optional_dist_keeps_the_default(void **state)
 {
     struct fixture *fx = *state;
-    fx->c = conf_load_string("other = 1;\n", "dist.cfg", fx->diag);
+    fx->c = conf_load_string("other = 1;\n", "dist.cfg", fx->diag.f);
     assert_non_null(fx->c);
     fx->d = dist_exponential(0.5);
     assert_true(dist_get(fx->c, conf_root(fx->c), "svc", CONF_UNIT_SECONDS, false, &fx->d));
@@ -397,7 +373,7 @@ static void test_absent_optional_dist_keeps_the_default(void **state)
     assert_int_equal(fx->d.kind, DIST_EXPONENTIAL);
     assert_close(dist_mean(&fx->d), 0.5, 0);
     assert_false(dist_get(fx->c, conf_root(fx->c), "svc", CONF_UNIT_SECONDS, true, &fx->d));
-    assert_string_equal(diag_text(fx), "dist.cfg:1: svc: missing required setting\n");
+    assert_string_equal(diag_text(&fx->diag), "dist.cfg:1: svc: missing required setting\n");
 }
 
 /* ---- Constructors, description, freeing ------------------------------------------------------- */

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testh5.h"
 #include "testutil.h"
 
 #include "h5out.h"
@@ -97,14 +98,6 @@ static bool text_equals(const char *path, const char *text)
     return n == strlen(text) && memcmp(buf, text, n) == 0;
 }
 
-static hid_t vl_string_type(void)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    return t;
-}
-
 /* An HDF5 file made without h5out: with a root "format" string attribute, or none if NULL. */
 static void write_foreign_h5(const char *path, const char *format)
 {
@@ -121,24 +114,6 @@ static void write_foreign_h5(const char *path, const char *format)
     H5Fclose(file);
 }
 
-/* Reads a scalar variable-length string attribute into buf; checks it is UTF-8. */
-static void read_str_attr(hid_t obj, const char *name, char *buf, size_t len)
-{
-    hid_t attr = H5Aopen(obj, name, H5P_DEFAULT);
-    assert_true(attr >= 0);
-    hid_t file_type = H5Aget_type(attr);
-    assert_true(H5Tis_variable_str(file_type) > 0);
-    assert_int_equal(H5Tget_cset(file_type), H5T_CSET_UTF8);
-    hid_t mem = vl_string_type();
-    char *value = NULL;
-    assert_true(H5Aread(attr, mem, &value) >= 0);
-    snprintf(buf, len, "%s", value);
-    H5free_memory(value);
-    H5Tclose(mem);
-    H5Tclose(file_type);
-    H5Aclose(attr);
-}
-
 static double read_f64_attr(hid_t obj, const char *name)
 {
     double v = -1.0;
@@ -147,48 +122,6 @@ static double read_f64_attr(hid_t obj, const char *name)
     assert_true(H5Aread(attr, H5T_NATIVE_DOUBLE, &v) >= 0);
     H5Aclose(attr);
     return v;
-}
-
-static int64_t read_i64_attr(hid_t obj, const char *name)
-{
-    int64_t v = -1;
-    hid_t attr = H5Aopen(obj, name, H5P_DEFAULT);
-    assert_true(attr >= 0);
-    assert_true(H5Aread(attr, H5T_NATIVE_INT64, &v) >= 0);
-    H5Aclose(attr);
-    return v;
-}
-
-/* Reads a bool attribute; checks it is an enum whose 0 is FALSE and 1 is TRUE (what h5py expects). */
-static int read_bool_attr(hid_t obj, const char *name)
-{
-    hid_t attr = H5Aopen(obj, name, H5P_DEFAULT);
-    assert_true(attr >= 0);
-    hid_t type = H5Aget_type(attr);
-    assert_int_equal(H5Tget_class(type), H5T_ENUM);
-    assert_int_equal(H5Tget_size(type), 1);
-    char label[16];
-    int8_t probe = 0;
-    assert_true(H5Tenum_nameof(type, &probe, label, sizeof label) >= 0);
-    assert_string_equal(label, "FALSE");
-    probe = 1;
-    assert_true(H5Tenum_nameof(type, &probe, label, sizeof label) >= 0);
-    assert_string_equal(label, "TRUE");
-    int8_t v = -1;
-    assert_true(H5Aread(attr, type, &v) >= 0);
-    H5Tclose(type);
-    H5Aclose(attr);
-    return v;
-}
-
-static hsize_t rows_in(hid_t dset)
-{
-    hid_t space = H5Dget_space(dset);
-    hsize_t n = 0;
-    assert_int_equal(H5Sget_simple_extent_ndims(space), 1);
-    H5Sget_simple_extent_dims(space, &n, NULL);
-    H5Sclose(space);
-    return n;
 }
 
 /* --- a table with every column type --- */

@@ -20,6 +20,7 @@
 
 #include "conf.h"
 #include "study.h"
+#include "testh5.h"
 #include "testutil.h"
 
 static const char twins_cfg[] =
@@ -46,9 +47,7 @@ static const char *const metric_names[] = {"throughput_rps", "availability", "la
 enum { N_METRICS = sizeof metric_names / sizeof metric_names[0] };
 
 struct fixture {
-    FILE *diag;
-    char *text;
-    size_t len;
+    struct diag diag;
     conf *c;
     struct study_params p;
     bool parsed;
@@ -62,13 +61,13 @@ static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof *fx);
     if (fx == NULL) return -1;
-    fx->diag = open_memstream(&fx->text, &fx->len);
+    int rc = diag_open(&fx->diag);
     snprintf(fx->dir, sizeof fx->dir, "/tmp/strato-test-study-XXXXXX");
     if (mkdtemp(fx->dir) == NULL) return -1;
     snprintf(fx->out, sizeof fx->out, "%s/out.h5", fx->dir);
     fx->file = H5I_INVALID_HID;
     *state = fx;
-    return fx->diag == NULL ? -1 : 0;
+    return rc;
 }
 
 static int teardown(void **state)
@@ -78,27 +77,16 @@ static int teardown(void **state)
     study_result_free(fx->result);
     if (fx->parsed) study_params_free(&fx->p);
     conf_free(fx->c);
-    fclose(fx->diag);
-    free(fx->text);
+    diag_close(&fx->diag);
     unlink(fx->out);
     rmdir(fx->dir); /* fails, and so shows up as litter, if anything else was left behind */
     free(fx);
     return 0;
 }
 
-static const char *diag_text(struct fixture *fx)
-{
-    fflush(fx->diag);
-    return fx->text != NULL ? fx->text : "";
-}
-
 static bool parse(struct fixture *fx, const char *text)
 {
-    fx->c = conf_load_string(text, "study.cfg", fx->diag);
-    if (fx->c == NULL) {
-        print_error("load failed:\n%s\n", diag_text(fx));
-        fail();
-    }
+    fx->c = load_or_fail(text, "study.cfg", &fx->diag);
     bool ok = study_parse(fx->c, NULL, &fx->p);
     fx->parsed = true;
     return ok;
@@ -128,6 +116,7 @@ static void close_out(struct fixture *fx)
     fx->file = H5I_INVALID_HID;
 }
 
+/* Rows of the one-dimensional dataset at path; fails the test, naming path, if there is none. */
 static hsize_t rows_of(hid_t file, const char *path)
 {
     hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
@@ -135,11 +124,7 @@ static hsize_t rows_of(hid_t file, const char *path)
         print_error("no dataset %s\n", path);
         fail();
     }
-    hid_t space = H5Dget_space(d);
-    assert_int_equal(H5Sget_simple_extent_ndims(space), 1);
-    hsize_t n = 0;
-    H5Sget_simple_extent_dims(space, &n, NULL);
-    H5Sclose(space);
+    hsize_t n = rows_in(d);
     H5Dclose(d);
     return n;
 }
@@ -169,9 +154,7 @@ static void read_u64(hid_t file, const char *path, const char *col, uint64_t *ou
 /* Reads a string column (n rows) into caller buffers of 64 bytes each. */
 static void read_strings(hid_t file, const char *path, const char *col, size_t n, char (*out)[64])
 {
-    hid_t str = H5Tcopy(H5T_C_S1);
-    H5Tset_size(str, H5T_VARIABLE);
-    H5Tset_cset(str, H5T_CSET_UTF8);
+    hid_t str = vl_string_type();
     char **v = calloc(n, sizeof *v);
     assert_non_null(v);
     read_column(file, path, col, str, sizeof(char *), v);
@@ -183,55 +166,13 @@ static void read_strings(hid_t file, const char *path, const char *col, size_t n
     H5Tclose(str);
 }
 
-static void read_str_attr(hid_t obj, const char *name, char *buf, size_t len)
-{
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    assert_true(a >= 0);
-    hid_t str = H5Tcopy(H5T_C_S1);
-    H5Tset_size(str, H5T_VARIABLE);
-    H5Tset_cset(str, H5T_CSET_UTF8);
-    char *v = NULL;
-    assert_true(H5Aread(a, str, &v) >= 0);
-    snprintf(buf, len, "%s", v ? v : "");
-    H5free_memory(v);
-    H5Tclose(str);
-    H5Aclose(a);
-}
-
-static int64_t read_i64_attr(hid_t obj, const char *name)
-{
-    int64_t v = -1;
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    assert_true(a >= 0);
-    assert_true(H5Aread(a, H5T_NATIVE_INT64, &v) >= 0);
-    H5Aclose(a);
-    return v;
-}
-
-/* A bool attribute: an enum FALSE = 0, TRUE = 1 on int8. Returns 0 or 1. */
-static int read_bool_attr(hid_t obj, const char *name)
-{
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    assert_true(a >= 0);
-    hid_t type = H5Aget_type(a);
-    assert_int_equal(H5Tget_class(type), H5T_ENUM);
-    int8_t v = -1;
-    assert_true(H5Aread(a, type, &v) >= 0);
-    char label[16];
-    assert_true(H5Tenum_nameof(type, &v, label, sizeof label) >= 0);
-    assert_string_equal(label, v ? "TRUE" : "FALSE");
-    H5Tclose(type);
-    H5Aclose(a);
-    return v;
-}
-
 /* ---- parsing ---------------------------------------------------------------------------------- */
 
 static void test_parse_reads_a_complete_study_with_two_onprem_designs(void **state)
 {
     struct fixture *fx = *state;
     assert_true(parse(fx, twins_cfg));
-    assert_string_equal(diag_text(fx), "");
+    assert_string_equal(diag_text(&fx->diag), "");
     const struct study_params *p = &fx->p;
     assert_string_equal(p->name, "twins");
     assert_int_equal(p->horizon, 600 * SIM_SEC);

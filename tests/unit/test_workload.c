@@ -391,9 +391,7 @@ static void test_a_single_class_gets_every_request_and_its_demand_distribution(v
 /* ---- workload_parse ------------------------------------------------------------------------- */
 
 struct fixture {
-    FILE *diag;
-    char *text;
-    size_t len;
+    struct diag diag;
     conf *c;
     struct workload_params p;
 };
@@ -402,9 +400,8 @@ static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof *fx);
     if (fx == NULL) return -1;
-    fx->diag = open_memstream(&fx->text, &fx->len);
     *state = fx;
-    return fx->diag == NULL ? -1 : 0;
+    return diag_open(&fx->diag);
 }
 
 static int teardown(void **state)
@@ -412,26 +409,15 @@ static int teardown(void **state)
     struct fixture *fx = *state;
     workload_params_free(&fx->p);
     conf_free(fx->c);
-    fclose(fx->diag);
-    free(fx->text);
+    diag_close(&fx->diag);
     free(fx);
     return 0;
-}
-
-static const char *diag_text(struct fixture *fx)
-{
-    fflush(fx->diag);
-    return fx->text != NULL ? fx->text : "";
 }
 
 /* Loads text as "study.cfg" and runs workload_parse on its `workload` group. */
 static bool parse(struct fixture *fx, const char *text)
 {
-    fx->c = conf_load_string(text, "study.cfg", fx->diag);
-    if (fx->c == NULL) {
-        print_error("load failed:\n%s\n", diag_text(fx));
-        fail();
-    }
+    fx->c = load_or_fail(text, "study.cfg", &fx->diag);
     const config_setting_t *g = conf_group(fx->c, conf_root(fx->c), "workload", true);
     assert_non_null(g);
     return workload_parse(fx->c, g, &fx->p);
@@ -449,7 +435,7 @@ static void test_parse_reads_a_complete_workload(void **state)
                           "  );\n"
                           "  slo: { latency_p99 = \"300ms\"; availability = 0.999; };\n"
                           "};\n"));
-    assert_string_equal(diag_text(fx), "");
+    assert_string_equal(diag_text(&fx->diag), "");
     assert_int_equal(conf_check_unused(fx->c), 0);
     struct workload_params *p = &fx->p;
     assert_int_equal(p->profile, WORKLOAD_DIURNAL);
@@ -475,7 +461,7 @@ static void test_parse_defaults_constant_profile_one_class_and_no_slo(void **sta
     struct fixture *fx = *state;
     assert_true(parse(fx, "workload: { arrivals: { mean_rps = 5; };\n"
                           "  classes = ( { name = \"all\"; cpu = { dist = \"exponential\"; mean = \"15ms\"; }; } ); };\n"));
-    assert_string_equal(diag_text(fx), "");
+    assert_string_equal(diag_text(&fx->diag), "");
     assert_int_equal(fx->p.profile, WORKLOAD_CONSTANT);
     assert_close(fx->p.mean_rps, 5.0, 0);
     assert_int_equal(fx->p.n_classes, 1);
@@ -489,7 +475,7 @@ static void test_parse_diurnal_peak_hour_defaults_to_noon(void **state)
     struct fixture *fx = *state;
     assert_true(parse(fx, "workload: { arrivals: { profile = \"diurnal\"; mean_rps = 5; peak_to_mean = 2.0; };\n"
                           "  classes = ( { name = \"all\"; cpu = { dist = \"exponential\"; mean = \"15ms\"; }; } ); };\n"));
-    assert_string_equal(diag_text(fx), "");
+    assert_string_equal(diag_text(&fx->diag), "");
     assert_close(fx->p.peak_hour, 12.0, 0);
     assert_close(fx->p.peak_to_mean, 2.0, 0);
 }
@@ -504,7 +490,7 @@ static void test_parse_rejects_shares_that_do_not_sum_to_one(void **state)
                            "    { name = \"b\"; share = 0.4; cpu = { dist = \"exponential\"; mean = \"10ms\"; }; }\n"
                            "  );\n"
                            "};\n"));
-    assert_string_equal(diag_text(fx), "study.cfg:3: workload.classes: class shares must sum to 1, they sum to 0.9\n");
+    assert_string_equal(diag_text(&fx->diag), "study.cfg:3: workload.classes: class shares must sum to 1, they sum to 0.9\n");
     assert_int_equal(conf_errors(fx->c), 1);
 }
 
@@ -518,7 +504,7 @@ static void test_parse_requires_a_share_for_each_of_several_classes(void **state
                            "    { name = \"b\"; cpu = { dist = \"exponential\"; mean = \"10ms\"; }; }\n"
                            "  );\n"
                            "};\n"));
-    assert_string_equal(diag_text(fx), "study.cfg:5: workload.classes.[1].share: missing required setting\n");
+    assert_string_equal(diag_text(&fx->diag), "study.cfg:5: workload.classes.[1].share: missing required setting\n");
 }
 
 static void test_parse_rejects_peak_to_mean_outside_one_to_two(void **state)
@@ -529,7 +515,7 @@ static void test_parse_rejects_peak_to_mean_outside_one_to_two(void **state)
                            "              peak_to_mean = 2.5; };\n"
                            "  classes = ( { name = \"a\"; cpu = { dist = \"exponential\"; mean = \"10ms\"; }; } );\n"
                            "};\n"));
-    assert_string_equal(diag_text(fx), "study.cfg:3: workload.arrivals.peak_to_mean: must be in [1, 2], got 2.5\n");
+    assert_string_equal(diag_text(&fx->diag), "study.cfg:3: workload.arrivals.peak_to_mean: must be in [1, 2], got 2.5\n");
 }
 
 static void test_parse_rejects_peak_to_mean_below_one(void **state)
@@ -539,7 +525,7 @@ static void test_parse_rejects_peak_to_mean_below_one(void **state)
                            "  arrivals: { profile = \"diurnal\"; mean_rps = 10.0; peak_to_mean = 0.5; };\n"
                            "  classes = ( { name = \"a\"; cpu = { dist = \"exponential\"; mean = \"10ms\"; }; } );\n"
                            "};\n"));
-    assert_string_equal(diag_text(fx), "study.cfg:2: workload.arrivals.peak_to_mean: must be in [1, 2], got 0.5\n");
+    assert_string_equal(diag_text(&fx->diag), "study.cfg:2: workload.arrivals.peak_to_mean: must be in [1, 2], got 0.5\n");
 }
 
 static void test_parse_requires_peak_to_mean_for_a_diurnal_profile(void **state)
@@ -549,7 +535,7 @@ static void test_parse_requires_peak_to_mean_for_a_diurnal_profile(void **state)
                            "  arrivals: { profile = \"diurnal\"; mean_rps = 10.0; };\n"
                            "  classes = ( { name = \"a\"; cpu = { dist = \"exponential\"; mean = \"10ms\"; }; } );\n"
                            "};\n"));
-    assert_string_equal(diag_text(fx), "study.cfg:2: workload.arrivals.peak_to_mean: missing required setting\n");
+    assert_string_equal(diag_text(&fx->diag), "study.cfg:2: workload.arrivals.peak_to_mean: missing required setting\n");
 }
 
 static void test_parse_rejects_duplicate_class_names(void **state)
@@ -562,7 +548,7 @@ static void test_parse_rejects_duplicate_class_names(void **state)
                            "    { name = \"a\"; share = 0.5; cpu = { dist = \"exponential\"; mean = \"10ms\"; }; }\n"
                            "  );\n"
                            "};\n"));
-    assert_string_equal(diag_text(fx), "study.cfg:5: workload.classes.[1].name: duplicate class name \"a\"\n");
+    assert_string_equal(diag_text(&fx->diag), "study.cfg:5: workload.classes.[1].name: duplicate class name \"a\"\n");
 }
 
 static void test_parse_rejects_two_slo_latency_targets(void **state)
@@ -574,7 +560,7 @@ static void test_parse_rejects_two_slo_latency_targets(void **state)
                            "  slo: { latency_p50 = \"50ms\";\n"
                            "         latency_p99 = \"300ms\"; };\n"
                            "};\n"));
-    assert_string_equal(diag_text(fx),
+    assert_string_equal(diag_text(&fx->diag),
                         "study.cfg:5: workload.slo.latency_p99: only one latency target allowed, latency_p50 is "
                         "already set\n");
 }
@@ -590,7 +576,7 @@ static void test_parse_reports_every_mistake_in_one_pass(void **state)
                            "  );\n"
                            "  slo: { latency_p90 = \"50ms\"; latency_p999 = \"1s\"; };\n"
                            "};\n"));
-    assert_string_equal(diag_text(fx),
+    assert_string_equal(diag_text(&fx->diag),
                         "study.cfg:2: workload.arrivals.mean_rps: must be > 0, got -3\n"
                         "study.cfg:2: workload.arrivals.peak_to_mean: must be in [1, 2], got 3\n"
                         "study.cfg:5: workload.classes.[1].name: duplicate class name \"a\"\n"
