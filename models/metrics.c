@@ -5,7 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const metrics_error_names[METRICS_N_ERRORS] = {"queue_full"};
+const char *const metrics_error_names[METRICS_N_ERRORS] = {"queue_full", "no_healthy_target", "connection_refused",
+                                                           "connect_timeout", "target_died", "timeout"};
+const char *const metrics_event_names[METRICS_N_EVENT_KINDS] = {
+    "instance_pending", "instance_running", "instance_draining", "instance_terminated", "instance_unreachable",
+    "instance_failed", "zone_down", "zone_up", "target_healthy", "target_unhealthy", "target_draining",
+    "target_unused"};
 
 enum { EV_REPORT, EV_WARMUP, N_KINDS };
 
@@ -16,7 +21,10 @@ struct metrics {
     struct metrics_probe probe;
     metrics_row_fn *row_fn;
     void *row_ctx;
+    metrics_event_fn *event_fn;
+    void *event_ctx;
     int status;
+    double cores;            /* available now */
 
     /* the interval being measured */
     sim_time interval_start; /* ns */
@@ -38,7 +46,7 @@ struct metrics {
 static void account_cores(struct metrics *m)
 {
     sim_time now = sim_now(m->s);
-    if (m->probe.cores) m->core_seconds += m->probe.cores(m->probe.ctx) * sim_to_seconds(now - m->cores_since);
+    m->core_seconds += m->cores * sim_to_seconds(now - m->cores_since);
     m->cores_since = now;
 }
 
@@ -64,6 +72,10 @@ static void emit(struct metrics *m)
     r->wait_mean_s = m->wait.n ? stats_acc_mean(&m->wait) : NAN;
     double busy = busy_now(m);
     r->utilization = m->core_seconds > 0 ? (busy - m->busy_at_start) / m->core_seconds : NAN;
+    for (int i = 0; i < 4; i++) r->instances[i] = NAN;
+    for (int z = 0; z < METRICS_ZONES; z++) r->healthy_targets[z] = NAN;
+    if (m->probe.instances) m->probe.instances(m->probe.ctx, r->instances);
+    if (m->probe.healthy) m->probe.healthy(m->probe.ctx, r->healthy_targets);
     if (m->status == 0) {
         m->status = m->row_fn(m->row_ctx, r);
         if (m->status < 0) sim_stop(m->s);
@@ -157,6 +169,7 @@ void metrics_destroy(struct metrics *m) { free(m); }
 void metrics_attach(struct metrics *m, const struct metrics_probe *probe)
 {
     m->probe = *probe;
+    m->cores = probe->cores ? probe->cores(probe->ctx) : 0;
     m->busy_at_start = busy_now(m);
     m->busy_at_warm = m->busy_at_start;
     m->cores_since = sim_now(m->s);
@@ -172,9 +185,9 @@ void metrics_arrival(struct metrics *m, const struct request *r)
     if (counted(m, r)) m->totals.arrivals++;
 }
 
-void metrics_success(struct metrics *m, const struct request *r)
+void metrics_success(struct metrics *m, const struct request *r, sim_time network)
 {
-    double latency = sim_to_seconds(sim_now(m->s) - r->arrival);
+    double latency = sim_to_seconds(sim_now(m->s) - r->arrival + network);
     double wait = sim_to_seconds(r->start - r->arrival);
     m->in_flight--;
     m->resolved++;
@@ -194,8 +207,30 @@ void metrics_failure(struct metrics *m, const struct request *r, enum metrics_er
     m->in_flight--;
     m->resolved++;
     m->row.errors++;
-    if (why == METRICS_ERR_QUEUE_FULL) m->row.errors_queue_full++;
+    m->row.errors_by[why]++;
     if (counted(m, r)) m->totals.errors++;
+}
+
+void metrics_cross_zone(struct metrics *m, uint64_t bytes) { m->row.cross_zone_bytes += bytes; }
+
+void metrics_set_cores(struct metrics *m, double cores)
+{
+    account_cores(m);
+    m->cores = cores;
+}
+
+void metrics_set_event_sink(struct metrics *m, metrics_event_fn *fn, void *ctx)
+{
+    m->event_fn = fn;
+    m->event_ctx = ctx;
+}
+
+void metrics_event(struct metrics *m, enum metrics_event_kind kind, int az, int64_t id, double value)
+{
+    if (!m->event_fn || m->status < 0) return;
+    struct metrics_event ev = {sim_to_seconds(sim_now(m->s)), (int32_t)kind, az, id, value};
+    m->status = m->event_fn(m->event_ctx, &ev);
+    if (m->status < 0) sim_stop(m->s);
 }
 
 const struct metrics_totals *metrics_totals(const struct metrics *m) { return &m->totals; }

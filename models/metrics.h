@@ -1,12 +1,15 @@
-/* metrics.h: what a design run measured, one row per report interval plus run totals.
+/* metrics.h: what a design run measured, one row per report interval, infrastructure events, totals.
  *
- * Models: counts of arrivals, successes and errors by reason; latency (arrival to completion) and
- * queueing wait of the requests completed in each interval, with quantiles from a log-bucket
- * histogram (relative error <= 1/128, see stats.h); requests in flight; utilization of the cores the
- * design has. Rows stream out through a callback as each interval ends, so memory does not grow with
- * the horizon. Run totals cover requests that arrived at or after the warm-up time, for the summary.
+ * Models: counts of arrivals, successes and errors by reason; latency (arrival to completion, plus
+ * any network time the design adds) and queueing wait of the requests completed in each interval,
+ * with quantiles from a log-bucket histogram (relative error <= 1/128, see stats.h); requests in
+ * flight; utilization of the cores the design has (core-seconds integrated exactly as capacity
+ * changes); instances by state and healthy targets per zone, sampled at the end of each interval;
+ * bytes that crossed zones. Rows stream out through a callback as each interval ends, so memory does
+ * not grow with the horizon; infrastructure events (launches, failures, outages, health changes)
+ * stream out through another. Run totals cover requests that arrived at or after the warm-up.
  *
- * Leaves out: per-class breakdowns, cost (a later model), instances by state.
+ * Leaves out: per-class breakdowns, cost (a later model).
  *
  * Invariant, checked at the end of every run: arrived = succeeded + failed + in flight, where in flight
  * is what the design itself holds (metrics_probe.in_system), not a difference of counters.
@@ -21,8 +24,36 @@
 #include "stats.h"
 #include "workload.h"
 
-enum metrics_error { METRICS_ERR_QUEUE_FULL, METRICS_N_ERRORS };
+/* Why a request failed. */
+enum metrics_error {
+    METRICS_ERR_QUEUE_FULL,         /* 503: the server's queue was full */
+    METRICS_ERR_NO_HEALTHY_TARGET,  /* no load balancer node could take it */
+    METRICS_ERR_CONNECTION_REFUSED, /* routed to a target whose host is up but not serving */
+    METRICS_ERR_CONNECT_TIMEOUT,    /* routed to a target whose host is gone: gave up connecting */
+    METRICS_ERR_TARGET_DIED,        /* its server died or became unreachable while holding it */
+    METRICS_ERR_TIMEOUT,            /* answered later than the request timeout */
+    METRICS_N_ERRORS
+};
 extern const char *const metrics_error_names[METRICS_N_ERRORS];
+
+/* Infrastructure events, one row each in the run's `events` table. */
+enum metrics_event_kind {
+    METRICS_EV_INSTANCE_PENDING, METRICS_EV_INSTANCE_RUNNING, METRICS_EV_INSTANCE_DRAINING,
+    METRICS_EV_INSTANCE_TERMINATED, METRICS_EV_INSTANCE_UNREACHABLE, METRICS_EV_INSTANCE_FAILED,
+    METRICS_EV_ZONE_DOWN, METRICS_EV_ZONE_UP, METRICS_EV_TARGET_HEALTHY, METRICS_EV_TARGET_UNHEALTHY,
+    METRICS_EV_TARGET_DRAINING, METRICS_EV_TARGET_UNUSED, METRICS_N_EVENT_KINDS
+};
+extern const char *const metrics_event_names[METRICS_N_EVENT_KINDS];
+
+struct metrics_event {
+    double t_s;    /* s */
+    int32_t kind;  /* enum metrics_event_kind */
+    int64_t az;    /* zone, or -1 */
+    int64_t id;    /* instance or target id, or -1 */
+    double value;  /* kind-specific: for target health events, the zone of the node that saw it */
+};
+
+#define METRICS_ZONES 6 /* healthy-target columns; matches AZ_MAX */
 
 /* One report interval ending at t_s: interval long, or shorter for the last one when the horizon is
  * not a multiple of it. Something that happens at exactly t_s counts in this row or the next one,
@@ -32,23 +63,29 @@ struct metrics_row {
     uint64_t arrivals;          /* requests that arrived in the interval */
     uint64_t successes;         /* requests completed in the interval */
     uint64_t errors;            /* requests failed in the interval, all reasons */
-    uint64_t errors_queue_full; /* of which rejected with 503 because every queue was full */
+    uint64_t errors_by[METRICS_N_ERRORS]; /* of which, by reason (enum metrics_error) */
     uint64_t in_flight;         /* requests in the system at t_s */
     double latency_mean_s;      /* s, over requests completed in the interval */
     double latency_p50_s, latency_p90_s, latency_p99_s, latency_p999_s, latency_max_s; /* s */
     double wait_mean_s;         /* s, queueing wait before service started */
     double utilization;         /* busy core-seconds / available core-seconds in the interval */
+    double instances[4];        /* at t_s: pending, running, draining, down (unreachable or failed); NaN if none */
+    double healthy_targets[METRICS_ZONES]; /* at t_s, per zone; NaN for zones the design lacks */
+    uint64_t cross_zone_bytes;  /* response bytes that crossed zones in the interval */
 };
 
-/* What the design tells metrics about itself. */
+/* What the design tells metrics about itself. Optional callbacks may be NULL. */
 struct metrics_probe {
     const void *ctx;
     uint64_t (*in_system)(const void *ctx);       /* requests it holds now (queued or in service) */
     double (*busy_core_seconds)(const void *ctx); /* cumulative, since the start of the run */
-    double (*cores)(const void *ctx);             /* cores available now */
+    double (*cores)(const void *ctx);             /* cores available at attach; later changes: metrics_set_cores */
+    void (*instances)(const void *ctx, double out[4]);     /* optional: see metrics_row.instances */
+    void (*healthy)(const void *ctx, double out[METRICS_ZONES]); /* optional: see metrics_row */
 };
 
 typedef int metrics_row_fn(void *ctx, const struct metrics_row *row); /* 0 or a negative error */
+typedef int metrics_event_fn(void *ctx, const struct metrics_event *ev); /* 0 or a negative error */
 
 struct metrics_params {
     sim_time interval; /* ns, > 0 */
@@ -76,10 +113,24 @@ void metrics_destroy(struct metrics *m);
 /* Connects the design; must be called before the run starts. probe is copied. */
 void metrics_attach(struct metrics *m, const struct metrics_probe *probe);
 
-/* Record an arrival, a success (with its service start in r->start) or a failure, at sim_now(). */
+/* Where infrastructure events go (none by default); a negative return stops the run. */
+void metrics_set_event_sink(struct metrics *m, metrics_event_fn *fn, void *ctx);
+
+/* Record an arrival, a success (with its service start in r->start; latency is now - arrival +
+ * network, network in ns being what the design adds, e.g. a round trip between zones) or a failure,
+ * at sim_now(). */
 void metrics_arrival(struct metrics *m, const struct request *r);
-void metrics_success(struct metrics *m, const struct request *r);
+void metrics_success(struct metrics *m, const struct request *r, sim_time network);
 void metrics_failure(struct metrics *m, const struct request *r, enum metrics_error why);
+
+/* Response bytes that crossed zones, now. */
+void metrics_cross_zone(struct metrics *m, uint64_t bytes);
+
+/* The design's serving capacity changes to `cores` now (utilization integrates it exactly). */
+void metrics_set_cores(struct metrics *m, double cores);
+
+/* An infrastructure event now; az and id -1 when not applicable. */
+void metrics_event(struct metrics *m, enum metrics_event_kind kind, int az, int64_t id, double value);
 
 /* Totals of the run; complete after sim_run returned. Borrowed from m. */
 const struct metrics_totals *metrics_totals(const struct metrics *m);

@@ -34,7 +34,7 @@ bool onprem_parse(conf *c, const config_setting_t *design, struct onprem_params 
 static void done(void *ctx, const struct request *r)
 {
     struct onprem *o = ctx;
-    metrics_success(o->m, r);
+    metrics_success(o->m, r, 0);
 }
 
 uint64_t onprem_in_system(const struct onprem *o)
@@ -67,7 +67,7 @@ struct onprem *onprem_create(sim *s, const struct onprem_params *p, struct metri
     o->m = m;
     o->servers = sim_xcalloc(p->servers, sizeof *o->servers);
     for (unsigned i = 0; i < p->servers; i++) o->servers[i] = server_create(s, &p->server, done, o);
-    metrics_attach(m, &(struct metrics_probe){o, probe_in_system, probe_busy, probe_cores});
+    metrics_attach(m, &(struct metrics_probe){o, probe_in_system, probe_busy, probe_cores, NULL, NULL});
     return o;
 }
 

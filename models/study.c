@@ -13,11 +13,11 @@
 
 #define FORMAT_VERSION 1
 
-static const char *const kind_names[] = {"onprem", NULL};
+static const char *const kind_names[] = {"onprem", "cloud", NULL};
 
 /* ---- parsing ------------------------------------------------------------------------------- */
 
-static bool parse_design(conf *c, config_setting_t *g, struct design_params *d)
+static bool parse_design(conf *c, config_setting_t *g, const struct ec2_catalog *cat, struct design_params *d)
 {
     int before = conf_errors(c);
     d->name = "";
@@ -31,6 +31,7 @@ static bool parse_design(conf *c, config_setting_t *g, struct design_params *d)
     d->kind = (enum design_kind)kind;
     switch (d->kind) {
     case DESIGN_ONPREM: onprem_parse(c, g, &d->u.onprem); break;
+    case DESIGN_CLOUD: cloud_parse(c, g, cat, &d->u.cloud); break;
     }
     return conf_errors(c) == before;
 }
@@ -67,6 +68,7 @@ bool study_parse(conf *c, const struct study_overrides *ov, struct study_params 
                       sim_to_seconds(p->horizon), warmup);
 
     workload_parse(c, conf_group(c, root, "workload", true), &p->workload);
+    ec2_catalog_parse(c, false, &p->catalog);
 
     config_setting_t *designs = conf_list(c, root, "designs", true);
     unsigned n = designs ? (unsigned)config_setting_length(designs) : 0;
@@ -79,7 +81,10 @@ bool study_parse(conf *c, const struct study_overrides *ov, struct study_params 
         config_setting_t *g = conf_elem_group(c, designs, i);
         if (!g) continue;
         struct design_params *d = &p->designs[p->n_designs];
-        if (!parse_design(c, g, d)) continue;
+        if (!parse_design(c, g, &p->catalog, d)) {
+            if (d->kind == DESIGN_CLOUD) cloud_params_free(&d->u.cloud);
+            continue;
+        }
         for (unsigned j = 0; j < p->n_designs; j++)
             if (strcmp(p->designs[j].name, d->name) == 0)
                 conf_error_in(c, g, "name", "duplicate design name \"%s\"", d->name);
@@ -118,7 +123,13 @@ bool study_parse(conf *c, const struct study_overrides *ov, struct study_params 
     return conf_errors(c) == 0 && !bad_override;
 }
 
-void study_params_free(struct study_params *p) { workload_params_free(&p->workload); }
+void study_params_free(struct study_params *p)
+{
+    for (unsigned d = 0; d < p->n_designs; d++)
+        if (p->designs[d].kind == DESIGN_CLOUD) cloud_params_free(&p->designs[d].u.cloud);
+    workload_params_free(&p->workload);
+    ec2_catalog_free(&p->catalog);
+}
 
 /* ---- summary metrics ----------------------------------------------------------------------- */
 
@@ -178,15 +189,57 @@ static void run_values(const struct study_params *p, const struct metrics_totals
 
 /* ---- output -------------------------------------------------------------------------------- */
 
-#define ROW_COL(field, type) {#field, type, offsetof(struct metrics_row, field), NULL, 0}
-static const struct h5out_col series_cols[] = {
-    ROW_COL(t_s, H5OUT_F64),           ROW_COL(arrivals, H5OUT_U64),
-    ROW_COL(successes, H5OUT_U64),     ROW_COL(errors, H5OUT_U64),
-    ROW_COL(errors_queue_full, H5OUT_U64), ROW_COL(in_flight, H5OUT_U64),
-    ROW_COL(latency_mean_s, H5OUT_F64), ROW_COL(latency_p50_s, H5OUT_F64),
-    ROW_COL(latency_p90_s, H5OUT_F64), ROW_COL(latency_p99_s, H5OUT_F64),
-    ROW_COL(latency_p999_s, H5OUT_F64), ROW_COL(latency_max_s, H5OUT_F64),
-    ROW_COL(wait_mean_s, H5OUT_F64),   ROW_COL(utilization, H5OUT_F64),
+/* The series columns: fixed ones, then one per error reason, instance state and zone. */
+enum { N_SERIES_COLS = 14 + METRICS_N_ERRORS + 4 + METRICS_ZONES };
+struct series_layout {
+    char names[METRICS_N_ERRORS + METRICS_ZONES][40];
+    struct h5out_col cols[N_SERIES_COLS];
+    size_t n;
+};
+
+#define ROW_COL(field, type) ((struct h5out_col){#field, type, offsetof(struct metrics_row, field), NULL, 0})
+static void build_series_layout(struct series_layout *l)
+{
+    size_t n = 0;
+    l->cols[n++] = ROW_COL(t_s, H5OUT_F64);
+    l->cols[n++] = ROW_COL(arrivals, H5OUT_U64);
+    l->cols[n++] = ROW_COL(successes, H5OUT_U64);
+    l->cols[n++] = ROW_COL(errors, H5OUT_U64);
+    for (int e = 0; e < METRICS_N_ERRORS; e++) {
+        snprintf(l->names[e], sizeof l->names[e], "errors_%s", metrics_error_names[e]);
+        l->cols[n++] = (struct h5out_col){l->names[e], H5OUT_U64,
+                                          offsetof(struct metrics_row, errors_by) + e * sizeof(uint64_t), NULL, 0};
+    }
+    l->cols[n++] = ROW_COL(in_flight, H5OUT_U64);
+    l->cols[n++] = ROW_COL(latency_mean_s, H5OUT_F64);
+    l->cols[n++] = ROW_COL(latency_p50_s, H5OUT_F64);
+    l->cols[n++] = ROW_COL(latency_p90_s, H5OUT_F64);
+    l->cols[n++] = ROW_COL(latency_p99_s, H5OUT_F64);
+    l->cols[n++] = ROW_COL(latency_p999_s, H5OUT_F64);
+    l->cols[n++] = ROW_COL(latency_max_s, H5OUT_F64);
+    l->cols[n++] = ROW_COL(wait_mean_s, H5OUT_F64);
+    l->cols[n++] = ROW_COL(utilization, H5OUT_F64);
+    static const char *const states[4] = {"instances_pending", "instances_running", "instances_draining",
+                                          "instances_down"};
+    for (int i = 0; i < 4; i++)
+        l->cols[n++] = (struct h5out_col){states[i], H5OUT_F64,
+                                          offsetof(struct metrics_row, instances) + i * sizeof(double), NULL, 0};
+    for (int z = 0; z < METRICS_ZONES; z++) {
+        char *name = l->names[METRICS_N_ERRORS + z];
+        snprintf(name, sizeof l->names[0], "healthy_targets_az%d", z);
+        l->cols[n++] = (struct h5out_col){name, H5OUT_F64,
+                                          offsetof(struct metrics_row, healthy_targets) + z * sizeof(double), NULL, 0};
+    }
+    l->cols[n++] = ROW_COL(cross_zone_bytes, H5OUT_U64);
+    l->n = n;
+}
+
+static const struct h5out_col event_cols[] = {
+    {"t_s", H5OUT_F64, offsetof(struct metrics_event, t_s), NULL, 0},
+    {"kind", H5OUT_ENUM, offsetof(struct metrics_event, kind), metrics_event_names, METRICS_N_EVENT_KINDS},
+    {"az", H5OUT_I64, offsetof(struct metrics_event, az), NULL, 0},
+    {"id", H5OUT_I64, offsetof(struct metrics_event, id), NULL, 0},
+    {"value", H5OUT_F64, offsetof(struct metrics_event, value), NULL, 0},
 };
 
 struct summary_row {
@@ -315,20 +368,24 @@ static void show_progress(void *ctx, const sim *s)
 }
 
 static int append_row(void *ctx, const struct metrics_row *row) { return h5out_table_append(ctx, row, 1); }
+static int append_event(void *ctx, const struct metrics_event *ev) { return h5out_table_append(ctx, ev, 1); }
 
 /* One replication of one design. Returns 0, 130 if stopped by the flag, or -1 on an output error. */
 static int run_one(const struct study_params *p, const struct study_run_options *o, struct h5out *out,
-                   unsigned d, uint32_t rep, double *values, struct progress *pr)
+                   const struct series_layout *layout, unsigned d, uint32_t rep, double *values,
+                   struct progress *pr)
 {
     const struct design_params *dp = &p->designs[d];
     char path[512];
     snprintf(path, sizeof path, "/designs/%s/runs/%u", dp->name, rep);
     hid_t g = h5out_group(out, path);
     if (g == H5I_INVALID_HID) return -1;
-    struct h5out_table *series = h5out_table_create(out, g, "series", series_cols,
-                                                    sizeof series_cols / sizeof series_cols[0],
+    struct h5out_table *series = h5out_table_create(out, g, "series", layout->cols, layout->n,
                                                     sizeof(struct metrics_row), 1024);
-    if (!series) return -1;
+    struct h5out_table *events = h5out_table_create(out, g, "events", event_cols,
+                                                    sizeof event_cols / sizeof event_cols[0],
+                                                    sizeof(struct metrics_event), 256);
+    if (!series || !events) return -1;
 
     sim *s = sim_create(p->seed, rep, p->horizon);
     if (o->stop_flag) sim_watch_flag(s, o->stop_flag);
@@ -339,12 +396,18 @@ static int run_one(const struct study_params *p, const struct study_run_options 
         sim_set_progress(s, show_progress, pr, 1u << 20);
     }
     struct metrics *m = metrics_create(s, &(struct metrics_params){p->interval, p->warmup}, append_row, series);
+    metrics_set_event_sink(m, append_event, events);
     struct onprem *op = NULL;
+    struct cloud *cl = NULL;
     struct workload *w = NULL;
     switch (dp->kind) {
     case DESIGN_ONPREM:
         op = onprem_create(s, &dp->u.onprem, m);
         w = workload_create(s, &p->workload, onprem_submit, op);
+        break;
+    case DESIGN_CLOUD:
+        cl = cloud_create(s, &dp->u.cloud, m);
+        w = workload_create(s, &p->workload, cloud_submit, cl);
         break;
     }
     enum sim_end end = sim_run(s);
@@ -355,8 +418,10 @@ static int run_one(const struct study_params *p, const struct study_run_options 
     h5out_attr_i64(out, g, "arrivals", (int64_t)workload_arrivals(w));
     int status = metrics_status(m) < 0 ? -1 : 0;
     if (h5out_table_close(series) < 0) status = -1;
+    if (h5out_table_close(events) < 0) status = -1;
     workload_destroy(w);
     onprem_destroy(op);
+    cloud_destroy(cl);
     metrics_destroy(m);
     sim_destroy(s);
     if (status < 0) return -1;
@@ -411,10 +476,12 @@ int study_run(const struct study_params *p, const struct study_run_options *ro, 
     struct progress pr = {p, 0, 0, wall_seconds(), 0, 0, (uint64_t)p->n_designs * p->replications};
     int status = 0;
     double vals[N_METRICS];
+    struct series_layout layout;
+    build_series_layout(&layout);
     /* replication-major, so an interrupted study holds the same replications of every design */
     for (uint32_t rep = 0; rep < p->replications && status == 0; rep++)
         for (unsigned d = 0; d < p->n_designs && status == 0; d++) {
-            status = run_one(p, ro, o, d, rep, vals, &pr);
+            status = run_one(p, ro, o, &layout, d, rep, vals, &pr);
             pr.runs_done++;
             if (status == 0) {
                 for (unsigned m = 0; m < N_METRICS; m++) *value(r, d, m, rep) = vals[m];

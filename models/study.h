@@ -12,10 +12,11 @@
  *                                   warmup_s, baseline, complete
  *   /designs/<name>                 attrs kind, description
  *   /designs/<name>/runs/<r>/series one row per report interval (metrics.h)
+ *   /designs/<name>/runs/<r>/events one row per infrastructure event (metrics.h)
  *   /summary                        design, metric, unit, mean, ci95_lo, ci95_hi, n
  *   /comparisons                    design, baseline, metric, unit, mean_diff, ci95_lo, ci95_hi, n
  *
- * Leaves out (for now): parallel replications, sweeps, cloud and serverless design kinds, cost.
+ * Leaves out (for now): parallel replications, sweeps, serverless and hybrid design kinds, cost.
  * Invariant: a file under the final name is complete (attribute complete = true) or was interrupted
  * (complete = false, holding every run that finished); bad input never creates a file.
  */
@@ -28,11 +29,13 @@
 #include <stdio.h>
 
 #include "conf.h"
+#include "cloud.h"
+#include "ec2.h"
 #include "onprem.h"
 #include "sim.h"
 #include "workload.h"
 
-enum design_kind { DESIGN_ONPREM };
+enum design_kind { DESIGN_ONPREM, DESIGN_CLOUD };
 
 struct design_params {
     const char *name;        /* borrowed from the conf; unique in the study */
@@ -40,6 +43,7 @@ struct design_params {
     enum design_kind kind;
     union {
         struct onprem_params onprem;
+        struct cloud_params cloud;
     } u;
 };
 
@@ -54,6 +58,7 @@ struct study_params {
     uint64_t seed;           /* master seed */
     unsigned baseline;       /* index into designs */
     struct workload_params workload;
+    struct ec2_catalog catalog; /* instance types, from the top-level ec2_catalog group (may be empty) */
     unsigned n_designs;
     struct design_params designs[STUDY_MAX_DESIGNS];
 };

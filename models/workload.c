@@ -95,6 +95,7 @@ bool workload_parse(conf *c, const config_setting_t *group, struct workload_para
             conf_get_double(c, g, "share", n > 1, (struct conf_range){0.0, 1.0, true}, &k->share);
             if (!isnan(k->share)) total += k->share;
             dist_get(c, g, "cpu", CONF_UNIT_SECONDS, true, &k->cpu);
+            dist_get(c, g, "response_bytes", CONF_UNIT_BYTES, false, &k->bytes);
         }
         if (conf_errors(c) == before && fabs(total - 1.0) > 1e-9)
             conf_error(c, classes, "class shares must sum to 1, they sum to %.6g", total);
@@ -105,7 +106,10 @@ bool workload_parse(conf *c, const config_setting_t *group, struct workload_para
 
 void workload_params_free(struct workload_params *p)
 {
-    for (unsigned i = 0; i < p->n_classes; i++) dist_free(&p->classes[i].cpu);
+    for (unsigned i = 0; i < p->n_classes; i++) {
+        dist_free(&p->classes[i].cpu);
+        dist_free(&p->classes[i].bytes);
+    }
     p->n_classes = 0;
 }
 
@@ -143,7 +147,12 @@ static void on_arrival(sim *s, void *self, const void *payload)
         while (k + 1 < w->p->n_classes && u >= w->cum_share[k]) k++;
         r.cls = (uint16_t)k;
     }
-    r.demand = dist_sample(&w->p->classes[r.cls].cpu, w->demand);
+    const struct workload_class *k = &w->p->classes[r.cls];
+    r.demand = dist_sample(&k->cpu, w->demand);
+    if (k->bytes.kind != DIST_NONE) {
+        double bytes = dist_sample(&k->bytes, w->demand);
+        r.bytes = bytes < 4294967295.0 ? (uint32_t)bytes : UINT32_MAX;
+    }
     schedule_next(w);
     w->sink(w->sink_ctx, &r);
 }

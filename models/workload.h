@@ -11,7 +11,7 @@
  * differences are paired.
  *
  * Leaves out (for now): closed-loop users, weekly and step profiles, trace replay, retries by clients,
- * request sizes in bytes.
+ * request sizes (only response sizes, for data transfer).
  *
  * Invariant: every arrival is handed to the sink exactly once, in time order, with id 0, 1, 2, ...
  * Scale: millions of requests per simulated hour; O(1) and no allocation per request.
@@ -31,8 +31,10 @@ struct request {
     sim_time arrival;  /* ns */
     double demand;     /* s of CPU work at relative core speed 1.0, >= 0 */
     sim_time start;    /* ns: when a core began serving it (set by the server) */
+    uint32_t server;   /* index of the server or target it was dispatched to (set by the design) */
+    uint32_t bytes;    /* response size, bytes */
     uint16_t cls;      /* index into workload_params.classes */
-    uint32_t server;   /* index of the server it was dispatched to (set by the design) */
+    uint16_t node;     /* load balancer node (zone) that routed it (set by the design) */
 };
 
 #define WORKLOAD_MAX_CLASSES 32
@@ -43,6 +45,7 @@ struct workload_class {
     const char *name; /* borrowed from the conf */
     double share;     /* fraction of arrivals, (0, 1]; shares sum to 1 */
     struct dist cpu;  /* s of CPU work per request at speed 1.0 */
+    struct dist bytes; /* response size in bytes; DIST_NONE = 0 (nothing counted) */
 };
 
 struct workload_params {

@@ -30,7 +30,7 @@ static double wall(void)
 static void bench(double horizon_s)
 {
     struct workload_params w = {.profile = WORKLOAD_CONSTANT, .mean_rps = 900.0, .n_classes = 1};
-    w.classes[0] = (struct workload_class){"only", 1.0, dist_exponential(0.001)};
+    w.classes[0] = (struct workload_class){.name = "only", .share = 1.0, .cpu = dist_exponential(0.001)};
     struct onprem_params op = {1, {1, 1.0, SERVER_UNLIMITED}, ONPREM_ROUND_ROBIN};
     sim *s = sim_create(1, 0, sim_from_seconds(horizon_s));
     struct metrics *m = metrics_create(s, &(struct metrics_params){60 * SIM_SEC, 0}, ignore_row, NULL);

@@ -63,7 +63,7 @@ static void on_succeed(sim *s, void *self, const void *payload)
     struct request r;
     memcpy(&r, payload, sizeof r);
     f->held--;
-    metrics_success(f->m, &r);
+    metrics_success(f->m, &r, 0);
 }
 
 static void on_fail(sim *s, void *self, const void *payload)
@@ -118,7 +118,7 @@ static struct fake *fake_create(sim_time horizon, sim_time interval, sim_time wa
     f->cores = cores;
     f->m = metrics_create(f->s, &(struct metrics_params){interval, warmup}, on_row, f);
     f->id = sim_register(f->s, &fake_ops, f);
-    metrics_attach(f->m, &(struct metrics_probe){f, probe_in_system, probe_busy, probe_cores});
+    metrics_attach(f->m, &(struct metrics_probe){f, probe_in_system, probe_busy, probe_cores, NULL, NULL});
     return f;
 }
 
@@ -164,7 +164,7 @@ static void assert_counts(const struct metrics_row *r, double t_s, uint64_t arri
     assert_int_equal(r->arrivals, arrivals);
     assert_int_equal(r->successes, successes);
     assert_int_equal(r->errors, errors);
-    assert_int_equal(r->errors_queue_full, queue_full);
+    assert_int_equal(r->errors_by[METRICS_ERR_QUEUE_FULL], queue_full);
     assert_int_equal(r->in_flight, in_flight);
 }
 

@@ -110,9 +110,9 @@ static struct workload_params three_classes(enum workload_profile profile)
     p.peak_to_mean = profile == WORKLOAD_DIURNAL ? 1.8 : 1.0;
     p.peak_hour = 1.0;
     p.n_classes = 3;
-    p.classes[0] = (struct workload_class){"browse", 0.6, dist_lognormal(0.02, 1.0)};
-    p.classes[1] = (struct workload_class){"search", 0.3, dist_exponential(0.05)};
-    p.classes[2] = (struct workload_class){"checkout", 0.1, dist_uniform(0.1, 0.3)};
+    p.classes[0] = (struct workload_class){.name = "browse", .share = 0.6, .cpu = dist_lognormal(0.02, 1.0)};
+    p.classes[1] = (struct workload_class){.name = "search", .share = 0.3, .cpu = dist_exponential(0.05)};
+    p.classes[2] = (struct workload_class){.name = "checkout", .share = 0.1, .cpu = dist_uniform(0.1, 0.3)};
     p.slo_availability = NAN;
     return p;
 }
@@ -347,7 +347,7 @@ static void test_class_shares_are_respected_within_four_binomial_sd(void **state
     p.slo_availability = NAN;
     const double share[3] = {0.5, 0.3, 0.2}, cpu[3] = {0.001, 0.002, 0.003};
     for (int k = 0; k < 3; k++)
-        p.classes[k] = (struct workload_class){"c", share[k], dist_deterministic(cpu[k])};
+        p.classes[k] = (struct workload_class){.name = "c", .share = share[k], .cpu = dist_deterministic(cpu[k])};
     struct recorder rc;
     run_plain(&p, 9, 1, 2000 * SIM_SEC, &rc);
     uint64_t count[3] = {0};
@@ -373,7 +373,7 @@ static void test_a_single_class_gets_every_request_and_its_demand_distribution(v
     p.mean_rps = 100.0;
     p.n_classes = 1;
     p.slo_availability = NAN;
-    p.classes[0] = (struct workload_class){"all", 1.0, dist_exponential(0.01)};
+    p.classes[0] = (struct workload_class){.name = "all", .share = 1.0, .cpu = dist_exponential(0.01)};
     struct recorder rc;
     run_plain(&p, 9, 0, 1000 * SIM_SEC, &rc);
     double sum = 0, sum2 = 0;

@@ -49,7 +49,7 @@ static struct estimate replicate(unsigned cores, int64_t queue_limit, double lam
                                  double horizon_s, uint32_t rep)
 {
     struct workload_params w = {.profile = WORKLOAD_CONSTANT, .mean_rps = lambda, .n_classes = 1};
-    w.classes[0] = (struct workload_class){"only", 1.0, service};
+    w.classes[0] = (struct workload_class){.name = "only", .share = 1.0, .cpu = service};
     struct onprem_params op = {1, {cores, 1.0, queue_limit}, ONPREM_ROUND_ROBIN};
     sim *s = sim_create(20261130, rep, sim_from_seconds(horizon_s));
     struct metrics *m = metrics_create(s, &(struct metrics_params){sim_from_seconds(horizon_s / 10),

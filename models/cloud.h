@@ -1,0 +1,63 @@
+/* cloud.h: the `cloud` design kind: a fixed fleet of EC2 instances across zones behind a load balancer.
+ *
+ * Wires the region (az.h), the instances (ec2.h) and an Application Load Balancer (elb.h) to the
+ * workload and metrics. The fleet is a list of groups, each an instance type, a count and optionally
+ * a zone (else the group is spread over the zones in turn, as an auto scaling group balances zones).
+ * The fleet either exists at the start (instances running and in service) or is launched at time 0
+ * (booting, then registered with the balancer and health-checked into service).
+ *
+ * A target is registered when its instance first runs; the balancer is told whenever an instance can
+ * or cannot answer (zone outage, hardware failure, reboot). Nothing replaces a failed instance: that
+ * is the auto scaling group's job (a later model).
+ *
+ * Leaves out: auto scaling, spot, cost.
+ * Invariant: requests held by the balancer = requests in the instances' servers minus health checks
+ * there; checked at the end of every run along with request and instance conservation.
+ * Scale: hundreds to thousands of instances.
+ */
+#ifndef CLOUD_H
+#define CLOUD_H
+
+#include "az.h"
+#include "conf.h"
+#include "ec2.h"
+#include "elb.h"
+#include "metrics.h"
+#include "sim.h"
+
+#define CLOUD_MAX_GROUPS 16
+
+struct cloud_group {
+    const struct ec2_type *type; /* borrowed from the study's catalog */
+    unsigned count;
+    int zone;                    /* -1: spread over the zones */
+};
+
+struct cloud_params {
+    struct az_params region;
+    struct ec2_params instances;
+    struct elb_params lb;
+    unsigned n_groups;
+    struct cloud_group groups[CLOUD_MAX_GROUPS];
+    bool launch_at_start;        /* true: boot at time 0; false: in service at time 0 */
+};
+
+/* Reads a cloud design group; instance types are looked up in cat (borrowed). */
+bool cloud_parse(conf *c, const config_setting_t *design, const struct ec2_catalog *cat, struct cloud_params *p);
+void cloud_params_free(struct cloud_params *p);
+
+struct cloud;
+
+/* Builds the design on s, reporting into m (and attaching as its probe). p is borrowed for the run. */
+struct cloud *cloud_create(sim *s, const struct cloud_params *p, struct metrics *m);
+void cloud_destroy(struct cloud *c);
+
+/* The workload sink (ctx is the struct cloud). */
+void cloud_submit(void *ctx, const struct request *r);
+
+/* The parts, for tests. */
+struct ec2 *cloud_ec2(const struct cloud *c);
+struct elb *cloud_elb(const struct cloud *c);
+struct az *cloud_az(const struct cloud *c);
+
+#endif
