@@ -56,8 +56,11 @@ const struct ec2_type *ec2_get_type(conf *c, const struct ec2_catalog *cat, cons
                                     const char *name)
 {
     if (cat->n == 0) {
-        conf_error_in(c, group, name, "no instance types are known: add @include \"catalog/ec2-us-east-1.cfg\" "
-                                      "(relative to this file) to the study");
+        const char *wanted = NULL;
+        if (conf_get_string(c, group, name, true, &wanted) && wanted)
+            conf_error_in(c, group, name, "no instance types are known: the study must @include the catalog, "
+                                          "e.g. @include \"configs/catalog/ec2-us-east-1.cfg\" (relative to "
+                                          "the study file)");
         return NULL;
     }
     const char **names = sim_xmalloc((cat->n + 1) * sizeof *names);

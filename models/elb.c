@@ -455,10 +455,15 @@ uint64_t elb_routed(const struct elb *b, uint32_t t) { return b->targets[t].rout
 
 unsigned elb_healthy_in_zone(const struct elb *b, unsigned zone)
 {
-    unsigned k = 0;
-    for (uint32_t t = 0; t < b->n_targets; t++)
-        if (b->targets[t].known && b->targets[t].zone == zone && b->targets[t].reg == ELB_REGISTERED &&
-            view(b, zone, t)->health == ELB_HEALTHY)
-            k++;
+    unsigned k = 0, up = 0;
+    for (unsigned n = 0; n < b->n_nodes; n++) up += b->nodes[n].up;
+    if (up == 0) return 0;
+    for (uint32_t t = 0; t < b->n_targets; t++) {
+        const struct target *tg = &b->targets[t];
+        if (!tg->known || tg->zone != zone || tg->reg != ELB_REGISTERED) continue;
+        unsigned seen = 0;
+        for (unsigned n = 0; n < b->n_nodes; n++) seen += b->nodes[n].up && view(b, n, t)->health == ELB_HEALTHY;
+        k += 2 * seen > up;
+    }
     return k;
 }

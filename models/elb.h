@@ -106,7 +106,7 @@ void elb_lost(struct elb *b, const struct request *r);
 bool elb_registered(const struct elb *b, uint32_t t);
 enum elb_registration elb_registration(const struct elb *b, uint32_t t);
 enum elb_health elb_health(const struct elb *b, unsigned node, uint32_t t);
-/* Targets in zone z that the node of zone z sees healthy. */
+/* Registered targets of zone z that most of the nodes that are up see healthy (0 when none is up). */
 unsigned elb_healthy_in_zone(const struct elb *b, unsigned zone);
 /* Workload requests sent to targets and not yet answered or failed (including those waiting for a
  * silent target's connect timeout). */

@@ -2,6 +2,7 @@
  *
  *   strato run CONFIG [-o FILE] [--seed S] [--replications R] [--horizon D] [--design NAME]
  *   strato check CONFIG
+ *   strato catalog [FILE]
  *   strato --help | --version
  *
  * Exit status: 0 success; 1 runtime or I/O failure; 2 bad input or usage (a diagnostic names the
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "ec2.h"
 #include "study.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -30,6 +32,7 @@ static void on_signal(int sig)
 static const char usage[] =
     "usage: strato run CONFIG [-o FILE] [--seed S] [--replications R] [--horizon D] [--design NAME]\n"
     "       strato check CONFIG\n"
+    "       strato catalog [FILE]\n"
     "       strato --help | --version\n";
 
 static const char help[] =
@@ -38,7 +41,9 @@ static const char help[] =
     "  run CONFIG       run every design of the study in CONFIG, write the results to an HDF5 file and\n"
     "                   print the summary (mean and 95% confidence interval of each metric per design,\n"
     "                   and paired differences against the baseline design)\n"
-    "  check CONFIG     read and validate CONFIG without running anything\n\n"
+    "  check CONFIG     read and validate CONFIG without running anything\n"
+    "  catalog [FILE]   list the EC2 instance types of a catalog file (default: the one shipped with\n"
+    "                   strato, configs/catalog/ec2-us-east-1.cfg)\n\n"
     "Options of run:\n"
     "  -o, --output FILE     results file (default: CONFIG's base name with .h5, in the current directory)\n"
     "  --seed S              master seed (overrides study.seed)\n"
@@ -123,6 +128,23 @@ static bool parse_u64(const char *text, uint64_t *out)
     return true;
 }
 
+/* strato catalog [FILE]: the instance types of a catalog, as a table. */
+static int list_catalog(int argc, char **argv)
+{
+    if (argc > 3) return usage_error("catalog takes at most one file, got %d arguments", argc - 2);
+    const char *path = argc == 3 ? argv[2] : STRATO_DEFAULT_CATALOG;
+    conf *c = conf_load(path, stderr);
+    if (!c) return 2;
+    struct ec2_catalog cat;
+    bool ok = ec2_catalog_parse(c, true, &cat);
+    conf_check_unused(c);
+    if (ok && conf_errors(c) == 0) ec2_catalog_print(&cat, stdout);
+    int status = ok && conf_errors(c) == 0 ? 0 : 2;
+    ec2_catalog_free(&cat);
+    conf_free(c);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) return usage_error("%s", "missing command");
@@ -135,6 +157,7 @@ int main(int argc, char **argv)
         printf("strato %s\n", STRATO_VERSION);
         return 0;
     }
+    if (!strcmp(cmd, "catalog")) return list_catalog(argc, argv);
     bool run = !strcmp(cmd, "run");
     if (!run && strcmp(cmd, "check")) return usage_error("unknown command \"%s\"", cmd);
 

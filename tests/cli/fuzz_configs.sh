@@ -10,12 +10,14 @@ cases=${3:-300}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 RANDOM=20261130
-bases=("$src/configs/default.cfg" "$src/tests/cli/tiny.cfg")
+# the cloud example includes the catalog relative to itself: point that at the source tree
+sed "s|@include \"../catalog/|@include \"$src/configs/catalog/|" "$src/configs/examples/az-outage.cfg" > "$work/cloud.cfg"
+bases=("$src/configs/default.cfg" "$src/tests/cli/tiny.cfg" "$work/cloud.cfg")
 tokens=('"' ';' '{' '}' '(' ')' '[' ']' '=' ',' '-1' '0' '1e400' '"-5ms"' '"xyz"' '@include "x.cfg"'
         'true' '"0s"' '99999999999' '0x10' '"1e9d"' '""' 'servers' 'cores' '"jsq"' $'\n' '#' '/*' '"$5"')
 passed=0 failed=0
 for ((i = 0; i < cases; i++)); do
-  text=$(<"${bases[RANDOM % 2]}")
+  text=$(<"${bases[RANDOM % ${#bases[@]}]}")
   for ((e = 0; e < 1 + RANDOM % 4; e++)); do
     pos=$(( (RANDOM * 32768 + RANDOM) % ${#text} ))
     tok=${tokens[RANDOM % ${#tokens[@]}]}

@@ -57,6 +57,17 @@ if [ $rc -eq 2 ] && cmp -s "$here/tiny.cfg" "$work/mine.cfg" && [ "$(ls "$work" 
 else bad "-o onto a config file is refused (got $rc)" "$err"; fi
 
 if "$strato" check "$here/tiny.cfg" >/dev/null; then ok "check accepts a good config"; else bad "check accepts a good config"; fi
+for cfg in "$src"/configs/default.cfg "$src"/configs/examples/*.cfg; do
+  if "$strato" check "$cfg" >/dev/null; then ok "check accepts $(basename "$cfg")"; else bad "check accepts $cfg"; fi
+done
+
+out=$("$strato" catalog 2>&1); rc=$?
+if [ $rc -eq 0 ] && [ "$(grep -c '^[a-z0-9]*\.[a-z0-9]* ' <<<"$out")" -eq 20 ] && grep -q '^c6i.large  *x86_64  *2 ' <<<"$out"; then
+  ok "catalog lists the 20 shipped instance types"
+else bad "catalog lists the 20 shipped instance types (got $rc)" "$out"; fi
+err=$("$strato" catalog "$here/tiny.cfg" 2>&1 >/dev/null); rc=$?
+if [ $rc -eq 2 ] && grep -q "tiny.cfg:1: ec2_catalog: missing required setting" <<<"$err"; then ok "catalog of a file without one: exit 2"
+else bad "catalog of a file without one exits 2 (got $rc)" "$err"; fi
 
 run() { "$strato" run "$here/tiny.cfg" -q -o "$work/$1.h5" "${@:2}"; }
 if run a && run b && run c --seed 8; then
