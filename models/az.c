@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { EV_DOWN, EV_UP, EV_RANDOM_DOWN, N_KINDS };
+enum { EV_DOWN, EV_UP, EV_RANDOM_DOWN, EV_RANDOM_UP, N_KINDS };
 
 struct az {
     sim *s;
@@ -42,8 +42,11 @@ bool az_parse(conf *c, const config_setting_t *region, struct az_params *p)
         int64_t zone = 0;
         double at = 0, duration = 0;
         conf_get_int(c, g, "az", true, 0, (int64_t)p->n - 1, &zone);
-        conf_get_duration(c, g, "at", true, CONF_IN(0, 9e9), &at);
-        conf_get_duration(c, g, "duration", true, (struct conf_range){0, 9e9, true}, &duration);
+        bool ok = conf_get_duration(c, g, "at", true, CONF_IN(0, 9e9), &at);
+        ok &= conf_get_duration(c, g, "duration", true, (struct conf_range){0, 9e9, true}, &duration);
+        if (ok && at + duration > 9e9)
+            conf_error_in(c, g, "duration", "the outage would end at %gs, beyond the %gs strato can represent",
+                          at + duration, 9e9);
         p->outages[p->n_outages++] = (struct az_outage){(unsigned)zone, sim_from_seconds(at), sim_from_seconds(duration)};
     }
     const config_setting_t *rnd = conf_group(c, region, "random_outages", false);
@@ -84,21 +87,28 @@ static void on_up(sim *s, void *self, const void *payload)
     if (--a->down[z] == 0) a->changed(a->ctx, z, true);
 }
 
-/* A random outage starts now; schedule its end, then the start of the next one after it. */
+/* A random outage starts now; it ends after a repair time. */
 static void on_random_down(sim *s, void *self, const void *payload)
 {
     struct az *a = self;
     unsigned z;
     memcpy(&z, payload, sizeof z);
     go_down(a, z);
-    sim_time repair = sim_from_seconds(dist_sample(&a->p->repair, a->rng[z]));
-    sim_schedule(s, repair, a->id, EV_UP, &z, sizeof z);
-    sim_schedule(s, repair + sim_from_seconds(dist_sample(&a->p->between, a->rng[z])), a->id, EV_RANDOM_DOWN, &z,
-                 sizeof z);
+    sim_schedule(s, sim_delay(s, dist_sample(&a->p->repair, a->rng[z])), a->id, EV_RANDOM_UP, &z, sizeof z);
 }
 
-static sim_handler_fn *const handlers[N_KINDS] = {on_down, on_up, on_random_down};
-static const char *const kind_names[N_KINDS] = {"zone_down", "zone_up", "random_zone_down"};
+/* A random outage ends now; the next one starts after the time between outages. */
+static void on_random_up(sim *s, void *self, const void *payload)
+{
+    struct az *a = self;
+    unsigned z;
+    memcpy(&z, payload, sizeof z);
+    on_up(s, self, payload);
+    sim_schedule(s, sim_delay(s, dist_sample(&a->p->between, a->rng[z])), a->id, EV_RANDOM_DOWN, &z, sizeof z);
+}
+
+static sim_handler_fn *const handlers[N_KINDS] = {on_down, on_up, on_random_down, on_random_up};
+static const char *const kind_names[N_KINDS] = {"zone_down", "zone_up", "random_zone_down", "random_zone_up"};
 static const sim_model_ops ops = {"az", N_KINDS, handlers, kind_names, NULL};
 
 struct az *az_create(sim *s, const struct az_params *p, az_changed_fn *changed, void *ctx)
@@ -119,7 +129,7 @@ struct az *az_create(sim *s, const struct az_params *p, az_changed_fn *changed, 
             char name[32];
             snprintf(name, sizeof name, "az/%u/outage", z);
             a->rng[z] = sim_rng(s, name);
-            sim_schedule(s, sim_from_seconds(dist_sample(&p->between, a->rng[z])), a->id, EV_RANDOM_DOWN, &z, sizeof z);
+            sim_schedule(s, sim_delay(s, dist_sample(&p->between, a->rng[z])), a->id, EV_RANDOM_DOWN, &z, sizeof z);
         }
     return a;
 }

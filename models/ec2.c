@@ -38,7 +38,7 @@ bool ec2_catalog_parse(conf *c, bool required, struct ec2_catalog *cat)
         conf_get_bytes(c, e, "memory", true, CONF_ABOVE(0), &t->memory);
         conf_get_money(c, e, "price", true, CONF_AT_LEAST(0), &t->price);
         conf_get_double(c, e, "speed", true, CONF_ABOVE(0), &t->speed);
-        for (unsigned j = 0; j < cat->n; j++)
+        for (unsigned j = 0; j < cat->n && t->name[0]; j++)
             if (strcmp(cat->types[j].name, t->name) == 0)
                 conf_error_in(c, e, "name", "instance type \"%s\" is listed twice", t->name);
         cat->n++;
@@ -58,9 +58,9 @@ const struct ec2_type *ec2_get_type(conf *c, const struct ec2_catalog *cat, cons
     if (cat->n == 0) {
         const char *wanted = NULL;
         if (conf_get_string(c, group, name, true, &wanted) && wanted)
-            conf_error_in(c, group, name, "no instance types are known: the study must @include the catalog, "
-                                          "e.g. @include \"configs/catalog/ec2-us-east-1.cfg\" (relative to "
-                                          "the study file)");
+            conf_error_in(c, group, name, "no instance types are known: the study must @include the catalog "
+                                          "configs/catalog/ec2-us-east-1.cfg by a path relative to the study "
+                                          "file (from configs/examples/: @include \"../catalog/ec2-us-east-1.cfg\")");
         return NULL;
     }
     const char **names = sim_xmalloc((cat->n + 1) * sizeof *names);
@@ -146,14 +146,14 @@ static void set_state(struct ec2 *e, uint32_t i, enum ec2_state to)
 
 static void start_boot(struct ec2 *e, uint32_t i)
 {
-    e->inst[i].boot = sim_schedule(e->s, sim_from_seconds(dist_sample(&e->p.boot, e->boot_rng)), e->id, EV_BOOTED,
+    e->inst[i].boot = sim_schedule(e->s, sim_delay(e->s, dist_sample(&e->p.boot, e->boot_rng)), e->id, EV_BOOTED,
                                    &i, sizeof i);
 }
 
 static void arm_failure(struct ec2 *e, uint32_t i)
 {
     if (e->p.failure.kind == DIST_NONE) return;
-    e->inst[i].fail = sim_schedule(e->s, sim_from_seconds(dist_sample(&e->p.failure, e->fail_rng)), e->id,
+    e->inst[i].fail = sim_schedule(e->s, sim_delay(e->s, dist_sample(&e->p.failure, e->fail_rng)), e->id,
                                    EV_FAILED, &i, sizeof i);
 }
 

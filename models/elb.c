@@ -297,12 +297,14 @@ void elb_register(struct elb *b, uint32_t t, unsigned zone, struct server *sv, b
     reserve(b, t);
     struct target *tg = &b->targets[t];
     SIM_ASSERT(b->s, !tg->known || tg->reg == ELB_UNUSED, "target %u registered twice", t);
+    /* requests of an earlier registration may still be at the target: keep counting them */
     uint16_t gen = (uint16_t)(tg->gen + 1);
-    *tg = (struct target){.known = true, .reach = ELB_REACHABLE, .reg = ELB_REGISTERED, .zone = zone, .sv = sv, .gen = gen};
+    *tg = (struct target){.known = true, .reach = ELB_REACHABLE, .reg = ELB_REGISTERED, .zone = zone, .sv = sv,
+                          .outstanding = tg->outstanding, .routed = tg->routed, .gen = gen};
     for (unsigned n = 0; n < b->n_nodes; n++) {
         struct view *v = view(b, n, t);
         sim_cancel(b->s, v->timeout);
-        *v = (struct view){.health = healthy ? ELB_HEALTHY : ELB_INITIAL, .seq = v->seq};
+        *v = (struct view){.health = healthy ? ELB_HEALTHY : ELB_INITIAL, .seq = v->seq, .outstanding = v->outstanding};
         struct check_ref ref = {t, 0, (uint16_t)n, gen};
         sim_time phase = (sim_time)(gsl_rng_uniform(b->phase) * (double)b->p.interval);
         sim_schedule(b->s, phase, b->id, EV_CHECK, &ref, sizeof ref);
@@ -334,6 +336,9 @@ void elb_zone_changed(struct elb *b, unsigned zone, bool up)
     if (!up) return;
     for (uint32_t t = 0; t < b->n_targets; t++) {
         struct view *v = view(b, zone, t);
+        sim_cancel(b->s, v->timeout); /* a check sent before it went down no longer counts */
+        v->timeout = 0;
+        v->seq++;
         v->health = ELB_INITIAL;
         v->passes = v->fails = 0;
     }

@@ -44,7 +44,7 @@ static void start(struct server *sv, const struct request *r)
     uint32_t c = sv->idle[--sv->n_idle];
     sv->cores[c].r = *r;
     sv->cores[c].r.start = sim_now(sv->s);
-    sv->cores[c].done = sim_schedule(sv->s, sim_from_seconds(r->demand / sv->p.speed), sv->id, EV_COMPLETE, &c,
+    sv->cores[c].done = sim_schedule(sv->s, sim_delay(sv->s, r->demand / sv->p.speed), sv->id, EV_COMPLETE, &c,
                                      sizeof c);
 }
 

@@ -127,7 +127,9 @@ static void schedule_next(struct workload *w)
     sim *s = w->s;
     sim_time t = sim_now(s);
     for (;;) {
-        t += sim_from_seconds(dist_exp(w->arrivals, 1.0 / w->rate_max));
+        double gap = dist_exp(w->arrivals, 1.0 / w->rate_max);
+        if (gap > sim_to_seconds(sim_horizon(s) - t)) return;
+        t += sim_from_seconds(gap);
         if (t > sim_horizon(s)) return;
         if (w->p->profile == WORKLOAD_CONSTANT ||
             gsl_rng_uniform(w->arrivals) * w->rate_max < workload_rate(w->p, t))

@@ -136,6 +136,13 @@ sim_time sim_from_seconds(double seconds)
     return (sim_time)(seconds * 1e9 + 0.5); /* round half up; seconds >= 0 */
 }
 
+sim_time sim_delay(const sim *s, double seconds)
+{
+    SIM_ASSERT(s, seconds >= 0.0, "negative or NaN delay %g s", seconds);
+    double left = sim_to_seconds(s->horizon - s->now);
+    return seconds > left ? s->horizon - s->now + 1 : sim_from_seconds(seconds);
+}
+
 /* ---- event pool ---------------------------------------------------------------------------- */
 
 static inline struct slot *slot_at(const sim *s, uint32_t i)

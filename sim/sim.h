@@ -44,6 +44,11 @@ static inline double sim_to_seconds(sim_time t) { return (double)t / 1e9; }
 typedef struct sim sim;
 typedef uint64_t sim_event_id; /* 0 = none; carries a generation so stale ids are harmless */
 
+/* A random delay in seconds (>= 0) as sim_time from now, for sim_schedule. A delay that ends past the
+ * horizon becomes "just past the horizon" (the event never runs), so heavy-tailed samples cannot
+ * overflow the clock. NaN or negative aborts (a bug upstream). */
+sim_time sim_delay(const sim *s, double seconds);
+
 /* Bytes of payload an event carries inline; the handler gets a pointer valid until it returns. */
 #define SIM_PAYLOAD_MAX 48
 
