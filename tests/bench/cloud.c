@@ -16,22 +16,9 @@
 #include <time.h>
 
 #include "cloud.h"
+#include "benchutil.h"
 #include "metrics.h"
 #include "workload.h"
-
-static int ignore_row(void *ctx, const struct metrics_row *row)
-{
-    (void)ctx;
-    (void)row;
-    return 0;
-}
-
-static double wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static const struct ec2_type c6i_large = {"c6i.large", "x86_64", 2, 4.0 * 1073741824, 0.085, 1.13};
 static const char *const algorithm_names[] = {"round_robin", "least_outstanding_requests", "random"};
@@ -57,12 +44,12 @@ static void bench(conf *cf, enum elb_algorithm algorithm, double horizon_s)
                                            .bytes = dist_lognormal(20000, 1.5)};
 
     sim *s = sim_create(1, 0, sim_from_seconds(horizon_s));
-    struct metrics *m = metrics_create(s, &(struct metrics_params){60 * SIM_SEC, 0}, ignore_row, NULL);
+    struct metrics *m = metrics_create(s, &(struct metrics_params){60 * SIM_SEC, 0}, bench_ignore_row, NULL);
     struct cloud *c = cloud_create(s, &p, m);
     struct workload *wl = workload_create(s, &w, cloud_submit, c);
-    double t0 = wall();
+    double t0 = bench_wall();
     sim_run(s);
-    double dt = wall() - t0;
+    double dt = bench_wall() - t0;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     const struct metrics_totals *t = metrics_totals(m);

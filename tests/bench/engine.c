@@ -20,15 +20,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "benchutil.h"
 #include "dist.h"
 #include "sim.h"
-
-static double wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* ---- hold ---- */
 
@@ -59,9 +53,9 @@ static void bench_hold(size_t pending, uint64_t events)
         sim_schedule(s, sim_from_seconds(dist_exp(h.rng, 1.0)), h.id, 0, NULL, 0);
     sim_run(s);
     h.left = events;
-    double t0 = wall();
+    double t0 = bench_wall();
     sim_run(s);
-    double dt = wall() - t0;
+    double dt = bench_wall() - t0;
     printf("bench=hold pending=%zu events=%llu ns_per_event=%.1f\n", pending, (unsigned long long)events,
            1e9 * dt / (double)events);
     sim_destroy(s);
@@ -106,9 +100,9 @@ static void bench_cancel(size_t pending, uint64_t events)
         sim_schedule(s, sim_from_seconds(dist_exp(h.rng, 1.0)), h.id, 0, &i, sizeof i);
     sim_run(s);
     h.left = events;
-    double t0 = wall();
+    double t0 = bench_wall();
     sim_run(s);
-    double dt = wall() - t0;
+    double dt = bench_wall() - t0;
     printf("bench=cancel pending=%zu events=%llu ns_per_event=%.1f queue_len_at_end=%zu\n", pending,
            (unsigned long long)events, 1e9 * dt / (double)events, sim_pending(s));
     free(h.armed);
@@ -157,9 +151,9 @@ static void bench_phold(size_t n_lp, size_t per_lp, uint64_t events)
     for (size_t i = 0; i < n_lp; i++)
         for (size_t e = 0; e < per_lp; e++)
             sim_schedule(s, sim_from_seconds(dist_exp(w.rng, 1.0)), w.lps[i].id, 0, NULL, 0);
-    double t0 = wall();
+    double t0 = bench_wall();
     sim_run(s);
-    double dt = wall() - t0;
+    double dt = bench_wall() - t0;
     printf("bench=phold lps=%zu events_per_lp=%zu events=%llu events_per_s=%.0f\n", n_lp, per_lp,
            (unsigned long long)events, (double)events / dt);
     free(w.lps);
@@ -172,9 +166,9 @@ static void bench_draw(uint64_t n)
     sim *s = sim_create(1, 0, SIM_SEC);
     gsl_rng *r = sim_rng(s, "draw");
     sim_time sum = 0;
-    double t0 = wall();
+    double t0 = bench_wall();
     for (uint64_t i = 0; i < n; i++) sum += sim_from_seconds(dist_exp(r, 1.0));
-    double dt = wall() - t0;
+    double dt = bench_wall() - t0;
     printf("bench=draw what=exponential+sim_from_seconds draws=%llu ns_per_draw=%.1f checksum=%lld\n",
            (unsigned long long)n, 1e9 * dt / (double)n, (long long)(sum % 1000));
     sim_destroy(s);

@@ -9,23 +9,10 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "benchutil.h"
 #include "metrics.h"
 #include "onprem.h"
 #include "workload.h"
-
-static int ignore_row(void *ctx, const struct metrics_row *row)
-{
-    (void)ctx;
-    (void)row;
-    return 0;
-}
-
-static double wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void bench(double horizon_s)
 {
@@ -33,12 +20,12 @@ static void bench(double horizon_s)
     w.classes[0] = (struct workload_class){.name = "only", .share = 1.0, .cpu = dist_exponential(0.001)};
     struct onprem_params op = {1, {1, 1.0, SERVER_UNLIMITED}, ONPREM_ROUND_ROBIN};
     sim *s = sim_create(1, 0, sim_from_seconds(horizon_s));
-    struct metrics *m = metrics_create(s, &(struct metrics_params){60 * SIM_SEC, 0}, ignore_row, NULL);
+    struct metrics *m = metrics_create(s, &(struct metrics_params){60 * SIM_SEC, 0}, bench_ignore_row, NULL);
     struct onprem *o = onprem_create(s, &op, m);
     struct workload *wl = workload_create(s, &w, onprem_submit, o);
-    double t0 = wall();
+    double t0 = bench_wall();
     sim_run(s);
-    double dt = wall() - t0;
+    double dt = bench_wall() - t0;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     uint64_t n = workload_arrivals(wl);

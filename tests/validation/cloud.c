@@ -40,6 +40,7 @@
 #include "cloud.h"
 #include "metrics.h"
 #include "stats.h"
+#include "theory.h"
 #include "workload.h"
 
 #define N_CHECKS 24
@@ -195,19 +196,6 @@ static void check_true(const char *name, bool pass, const char *fmt, ...)
 }
 
 /* ---- queueing formulas --------------------------------------------------------------------- */
-
-static double erlang_b(unsigned c, double a)
-{
-    double b = 1.0;
-    for (unsigned k = 1; k <= c; k++) b = a * b / (k + a * b);
-    return b;
-}
-
-static double erlang_c(unsigned c, double a)
-{
-    double b = erlang_b(c, a);
-    return c * b / (c - a * (1.0 - b));
-}
 
 /* ---- (a) zone outage ----------------------------------------------------------------------- */
 

@@ -26,6 +26,7 @@
 #include "metrics.h"
 #include "onprem.h"
 #include "stats.h"
+#include "theory.h"
 #include "workload.h"
 
 #define REPS 20
@@ -70,19 +71,6 @@ static struct estimate replicate(unsigned cores, int64_t queue_limit, double lam
     metrics_destroy(m);
     sim_destroy(s);
     return e;
-}
-
-static double erlang_b(unsigned c, double a)
-{
-    double b = 1.0;
-    for (unsigned k = 1; k <= c; k++) b = a * b / (k + a * b);
-    return b;
-}
-
-static double erlang_c(unsigned c, double a)
-{
-    double b = erlang_b(c, a);
-    return c * b / (c - a * (1.0 - b));
 }
 
 static int failures;
