@@ -15,8 +15,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "cloud.h"
 #include "benchutil.h"
+#include "cloud.h"
 #include "metrics.h"
 #include "workload.h"
 
