@@ -12,6 +12,8 @@ struct cloud {
     struct az *az;
     struct ec2 *ec2;
     struct elb *elb;
+    struct asg *asg;
+    bool building;       /* inside cloud_create: instances running now are already in service */
 };
 
 bool cloud_parse(conf *c, const config_setting_t *design, const struct ec2_catalog *cat, struct cloud_params *p)
@@ -27,9 +29,11 @@ bool cloud_parse(conf *c, const config_setting_t *design, const struct ec2_catal
     conf_get_choice(c, design, "start", false, starts, &start);
     p->launch_at_start = start == 1;
 
-    const config_setting_t *fleet = conf_list(c, design, "fleet", true);
+    const config_setting_t *asg = conf_group(c, design, "asg", false);
+    if (asg) p->has_asg = asg_parse(c, asg, cat, &p->asg);
+    const config_setting_t *fleet = conf_list(c, design, "fleet", !asg);
     unsigned n = fleet ? (unsigned)config_setting_length(fleet) : 0;
-    if (fleet && n == 0) conf_error(c, fleet, "needs at least one group of instances");
+    if (fleet && n == 0 && !asg) conf_error(c, fleet, "needs at least one group of instances");
     if (n > CLOUD_MAX_GROUPS) {
         conf_error(c, fleet, "at most %d groups, got %u", CLOUD_MAX_GROUPS, n);
         n = CLOUD_MAX_GROUPS;
@@ -79,8 +83,9 @@ static void instance_changed(void *ctx, uint32_t i, enum ec2_state from, enum ec
     metrics_set_cores(c->m, ec2_serving_vcpus(c->ec2));
     if (!c->elb) return; /* instances launched while the balancer is being built register below */
     if (to == EC2_RUNNING && !elb_registered(c->elb, i))
-        elb_register(c->elb, i, zone, ec2_server(c->ec2, i), false);
+        elb_register(c->elb, i, zone, ec2_server(c->ec2, i), c->building);
     elb_set_reach(c->elb, i, reach_of(to));
+    if (c->asg) asg_instance_changed(c->asg, i, from, to);
 }
 
 static void zone_changed(void *ctx, unsigned zone, bool up)
@@ -89,6 +94,7 @@ static void zone_changed(void *ctx, unsigned zone, bool up)
     metrics_event(c->m, up ? METRICS_EV_ZONE_UP : METRICS_EV_ZONE_DOWN, (int)zone, -1, 0);
     elb_zone_changed(c->elb, zone, up);
     ec2_zone_changed(c->ec2, zone, up);
+    if (c->asg) asg_zone_changed(c->asg, zone, up);
 }
 
 static void request_done(void *ctx, const struct request *r) { elb_done(((struct cloud *)ctx)->elb, r); }
@@ -98,6 +104,25 @@ static void target_unused(void *ctx, uint32_t t)
 {
     struct cloud *c = ctx;
     if (ec2_state(c->ec2, t) != EC2_TERMINATED) ec2_terminate(c->ec2, t);
+}
+
+static void target_health_changed(void *ctx, uint32_t t)
+{
+    struct cloud *c = ctx;
+    if (c->asg) asg_target_health_changed(c->asg, t);
+}
+
+static void probe_scaling(const void *ctx, double *desired, double *metric)
+{
+    const struct cloud *c = ctx;
+    if (!c->asg) return;
+    *desired = asg_desired(c->asg);
+    const struct asg_params *p = &c->p->asg;
+    for (unsigned k = 0; k < p->n_policies; k++)
+        if (p->policies[k].type != ASG_SCHEDULED) {
+            *metric = asg_metric_value(c->asg, p->policies[k].metric);
+            break;
+        }
 }
 
 static uint64_t probe_in_system(const void *ctx)
@@ -138,7 +163,7 @@ struct cloud *cloud_create(sim *s, const struct cloud_params *p, struct metrics 
     c->az = az_create(s, &p->region, zone_changed, c);
     c->ec2 = ec2_create(s, &p->instances, c->az, &(struct ec2_owner){c, instance_changed, request_done, request_lost});
     metrics_attach(m, &(struct metrics_probe){c, probe_in_system, probe_busy, probe_cores, probe_instances,
-                                              probe_healthy});
+                                              probe_healthy, probe_scaling});
     unsigned spread = 0;
     for (unsigned g = 0; g < p->n_groups; g++)
         for (unsigned k = 0; k < p->groups[g].count; k++) {
@@ -146,14 +171,21 @@ struct cloud *cloud_create(sim *s, const struct cloud_params *p, struct metrics 
             ec2_launch(c->ec2, p->groups[g].type, zone, !p->launch_at_start);
         }
     c->elb = elb_create(s, &p->lb, c->az, m, target_unused, c);
+    elb_set_health_listener(c->elb, target_health_changed, c);
     for (uint32_t i = 0; i < ec2_count(c->ec2); i++)
         if (ec2_state(c->ec2, i) == EC2_RUNNING) elb_register(c->elb, i, ec2_zone(c->ec2, i), ec2_server(c->ec2, i), true);
+    if (p->has_asg) {
+        c->building = true;
+        c->asg = asg_create(s, &p->asg, c->ec2, c->elb, c->az, m, !p->launch_at_start);
+        c->building = false;
+    }
     return c;
 }
 
 void cloud_destroy(struct cloud *c)
 {
     if (!c) return;
+    asg_destroy(c->asg);
     elb_destroy(c->elb);
     ec2_destroy(c->ec2);
     az_destroy(c->az);
@@ -165,3 +197,4 @@ void cloud_submit(void *ctx, const struct request *r) { elb_submit(((struct clou
 struct ec2 *cloud_ec2(const struct cloud *c) { return c->ec2; }
 struct elb *cloud_elb(const struct cloud *c) { return c->elb; }
 struct az *cloud_az(const struct cloud *c) { return c->az; }
+struct asg *cloud_asg(const struct cloud *c) { return c->asg; }

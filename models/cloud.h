@@ -7,10 +7,13 @@
  * (booting, then registered with the balancer and health-checked into service).
  *
  * A target is registered when its instance first runs; the balancer is told whenever an instance can
- * or cannot answer (zone outage, hardware failure, reboot). Nothing replaces a failed instance: that
- * is the auto scaling group's job (a later model).
+ * or cannot answer (zone outage, hardware failure, reboot). Nothing replaces a failed instance of the
+ * fixed fleet: that is what an auto scaling group is for.
  *
- * Leaves out: auto scaling, spot, cost.
+ * With an `asg` group, an EC2 Auto Scaling group (asg.h) manages its own instances on the same
+ * balancer, beside any fixed fleet.
+ *
+ * Leaves out: spot, cost.
  * Invariant: requests held by the balancer = requests in the instances' servers minus health checks
  * there; checked at the end of every run along with request and instance conservation.
  * Scale: hundreds to thousands of instances.
@@ -18,6 +21,7 @@
 #ifndef CLOUD_H
 #define CLOUD_H
 
+#include "asg.h"
 #include "az.h"
 #include "conf.h"
 #include "ec2.h"
@@ -40,6 +44,8 @@ struct cloud_params {
     unsigned n_groups;
     struct cloud_group groups[CLOUD_MAX_GROUPS];
     bool launch_at_start;        /* true: boot at time 0; false: in service at time 0 */
+    bool has_asg;                /* an auto scaling group manages (more) instances */
+    struct asg_params asg;
 };
 
 /* Reads a cloud design group; instance types are looked up in cat (borrowed). */
@@ -59,5 +65,6 @@ void cloud_submit(void *ctx, const struct request *r);
 struct ec2 *cloud_ec2(const struct cloud *c);
 struct elb *cloud_elb(const struct cloud *c);
 struct az *cloud_az(const struct cloud *c);
+struct asg *cloud_asg(const struct cloud *c); /* NULL without one */
 
 #endif

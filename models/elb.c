@@ -46,6 +46,8 @@ struct elb {
     struct metrics *m;
     elb_unused_fn *unused;
     void *ctx;
+    elb_health_fn *health_changed;
+    void *health_ctx;
     gsl_rng *dns, *route, *phase;
     unsigned n_nodes;
     struct node nodes[AZ_MAX];
@@ -144,6 +146,7 @@ static void record(struct elb *b, unsigned node, uint32_t t, bool pass)
         rebuild(b);
         metrics_event(b->m, v->health == ELB_HEALTHY ? METRICS_EV_TARGET_HEALTHY : METRICS_EV_TARGET_UNHEALTHY,
                       (int)b->targets[t].zone, t, node);
+        if (b->health_changed) b->health_changed(b->health_ctx, t);
     }
 }
 
@@ -450,6 +453,26 @@ void elb_lost(struct elb *b, const struct request *r)
     settle(b, r);
 }
 
+void elb_set_health_listener(struct elb *b, elb_health_fn *fn, void *ctx)
+{
+    b->health_changed = fn;
+    b->health_ctx = ctx;
+}
+
+static unsigned nodes_up(const struct elb *b)
+{
+    unsigned up = 0;
+    for (unsigned n = 0; n < b->n_nodes; n++) up += b->nodes[n].up;
+    return up;
+}
+
+bool elb_seen_unhealthy(const struct elb *b, uint32_t t)
+{
+    unsigned seen = 0, up = nodes_up(b);
+    for (unsigned n = 0; n < b->n_nodes; n++) seen += b->nodes[n].up && view(b, n, t)->health == ELB_UNHEALTHY;
+    return up > 0 && 2 * seen > up;
+}
+
 bool elb_registered(const struct elb *b, uint32_t t) { return t < b->n_targets && b->targets[t].known; }
 enum elb_registration elb_registration(const struct elb *b, uint32_t t) { return b->targets[t].reg; }
 enum elb_health elb_health(const struct elb *b, unsigned node, uint32_t t) { return view(b, node, t)->health; }
@@ -460,8 +483,7 @@ uint64_t elb_routed(const struct elb *b, uint32_t t) { return b->targets[t].rout
 
 unsigned elb_healthy_in_zone(const struct elb *b, unsigned zone)
 {
-    unsigned k = 0, up = 0;
-    for (unsigned n = 0; n < b->n_nodes; n++) up += b->nodes[n].up;
+    unsigned k = 0, up = nodes_up(b);
     if (up == 0) return 0;
     for (uint32_t t = 0; t < b->n_targets; t++) {
         const struct target *tg = &b->targets[t];

@@ -102,10 +102,16 @@ void elb_submit(void *ctx, const struct request *r);
 void elb_done(struct elb *b, const struct request *r);
 void elb_lost(struct elb *b, const struct request *r);
 
+/* Called whenever a node's view of a target's health changes (an auto scaling group listens). */
+typedef void elb_health_fn(void *ctx, uint32_t target);
+void elb_set_health_listener(struct elb *b, elb_health_fn *fn, void *ctx);
+
 /* Queries, for metrics and tests. */
 bool elb_registered(const struct elb *b, uint32_t t);
 enum elb_registration elb_registration(const struct elb *b, uint32_t t);
 enum elb_health elb_health(const struct elb *b, unsigned node, uint32_t t);
+/* Whether most of the nodes that are up see target t unhealthy (the target group's verdict). */
+bool elb_seen_unhealthy(const struct elb *b, uint32_t t);
 /* Registered targets of zone z that most of the nodes that are up see healthy (0 when none is up). */
 unsigned elb_healthy_in_zone(const struct elb *b, unsigned zone);
 /* Workload requests sent to targets and not yet answered or failed (including those waiting for a

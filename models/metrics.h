@@ -41,7 +41,8 @@ enum metrics_event_kind {
     METRICS_EV_INSTANCE_PENDING, METRICS_EV_INSTANCE_RUNNING, METRICS_EV_INSTANCE_DRAINING,
     METRICS_EV_INSTANCE_TERMINATED, METRICS_EV_INSTANCE_UNREACHABLE, METRICS_EV_INSTANCE_FAILED,
     METRICS_EV_ZONE_DOWN, METRICS_EV_ZONE_UP, METRICS_EV_TARGET_HEALTHY, METRICS_EV_TARGET_UNHEALTHY,
-    METRICS_EV_TARGET_DRAINING, METRICS_EV_TARGET_UNUSED, METRICS_N_EVENT_KINDS
+    METRICS_EV_TARGET_DRAINING, METRICS_EV_TARGET_UNUSED, METRICS_EV_SCALING, METRICS_EV_REPLACED,
+    METRICS_N_EVENT_KINDS
 };
 extern const char *const metrics_event_names[METRICS_N_EVENT_KINDS];
 
@@ -50,7 +51,8 @@ struct metrics_event {
     int32_t kind;  /* enum metrics_event_kind */
     int64_t az;    /* zone, or -1 */
     int64_t id;    /* instance or target id, or -1 */
-    double value;  /* kind-specific: for target health events, the zone of the node that saw it */
+    double value;  /* kind-specific: target health events: the zone of the node that saw it; scaling: the
+                      new desired capacity */
 };
 
 #define METRICS_ZONES 6 /* healthy-target columns; matches AZ_MAX */
@@ -72,6 +74,8 @@ struct metrics_row {
     double instances[4];        /* at t_s: pending, running, draining, down (unreachable or failed); NaN if none */
     double healthy_targets[METRICS_ZONES]; /* at t_s, per zone; NaN for zones the design lacks */
     uint64_t cross_zone_bytes;  /* response bytes that crossed zones in the interval */
+    double desired;             /* auto scaling group's desired capacity at t_s; NaN without one */
+    double scaling_metric;      /* the latest datapoint its policies saw (their first policy's metric); NaN */
 };
 
 /* What the design tells metrics about itself. Optional callbacks may be NULL. */
@@ -82,6 +86,7 @@ struct metrics_probe {
     double (*cores)(const void *ctx);             /* cores available at attach; later changes: metrics_set_cores */
     void (*instances)(const void *ctx, double out[4]);     /* optional: see metrics_row.instances */
     void (*healthy)(const void *ctx, double out[METRICS_ZONES]); /* optional: see metrics_row */
+    void (*scaling)(const void *ctx, double *desired, double *metric); /* optional: see metrics_row */
 };
 
 typedef int metrics_row_fn(void *ctx, const struct metrics_row *row); /* 0 or a negative error */

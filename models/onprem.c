@@ -67,7 +67,7 @@ struct onprem *onprem_create(sim *s, const struct onprem_params *p, struct metri
     o->m = m;
     o->servers = sim_xcalloc(p->servers, sizeof *o->servers);
     for (unsigned i = 0; i < p->servers; i++) o->servers[i] = server_create(s, &p->server, done, o);
-    metrics_attach(m, &(struct metrics_probe){o, probe_in_system, probe_busy, probe_cores, NULL, NULL});
+    metrics_attach(m, &(struct metrics_probe){o, probe_in_system, probe_busy, probe_cores, NULL, NULL, NULL});
     return o;
 }
 

@@ -67,6 +67,20 @@ bool workload_parse(conf *c, const config_setting_t *group, struct workload_para
     conf_get_choice(c, arr, "profile", false, profile_names, &profile);
     p->profile = (enum workload_profile)profile;
     conf_get_double(c, arr, "mean_rps", true, CONF_ABOVE(0), &p->mean_rps);
+    const config_setting_t *changes = conf_list(c, arr, "changes", false);
+    unsigned nc = changes ? (unsigned)config_setting_length(changes) : 0;
+    if (nc > WORKLOAD_MAX_CHANGES) conf_error(c, changes, "at most %d rate changes, got %u", WORKLOAD_MAX_CHANGES, nc);
+    for (unsigned i = 0; i < nc && i < WORKLOAD_MAX_CHANGES; i++) {
+        const config_setting_t *g = conf_elem_group(c, changes, i);
+        if (!g) continue;
+        double at = 0, factor = 1;
+        bool ok = conf_get_duration(c, g, "at", true, CONF_IN(0, 9e9), &at);
+        conf_get_double(c, g, "factor", true, CONF_IN(0, 1000), &factor);
+        sim_time t = sim_from_seconds(at);
+        if (ok && p->n_changes > 0 && t <= p->changes[p->n_changes - 1].at)
+            conf_error_in(c, g, "at", "rate changes must be in time order, %gs is not after the previous one", at);
+        p->changes[p->n_changes++] = (struct workload_change){t, factor};
+    }
     if (p->profile == WORKLOAD_DIURNAL) {
         p->peak_hour = 12.0;
         conf_get_double(c, arr, "peak_to_mean", true, CONF_IN(1.0, 2.0), &p->peak_to_mean);
@@ -115,9 +129,11 @@ void workload_params_free(struct workload_params *p)
 
 double workload_rate(const struct workload_params *p, sim_time t)
 {
-    if (p->profile == WORKLOAD_CONSTANT) return p->mean_rps;
+    double factor = 1.0;
+    for (unsigned i = 0; i < p->n_changes && p->changes[i].at <= t; i++) factor = p->changes[i].factor;
+    if (p->profile == WORKLOAD_CONSTANT) return p->mean_rps * factor;
     double hour = fmod(sim_to_seconds(t) / 3600.0, 24.0);
-    return p->mean_rps * (1.0 + (p->peak_to_mean - 1.0) * cos(two_pi * (hour - p->peak_hour) / 24.0));
+    return factor * p->mean_rps * (1.0 + (p->peak_to_mean - 1.0) * cos(two_pi * (hour - p->peak_hour) / 24.0));
 }
 
 /* Draws candidate arrivals at rate_max and keeps each with probability rate(t) / rate_max (thinning,
@@ -131,7 +147,7 @@ static void schedule_next(struct workload *w)
         if (gap > sim_to_seconds(sim_horizon(s) - t)) return;
         t += sim_from_seconds(gap);
         if (t > sim_horizon(s)) return;
-        if (w->p->profile == WORKLOAD_CONSTANT ||
+        if ((w->p->profile == WORKLOAD_CONSTANT && w->p->n_changes == 0) ||
             gsl_rng_uniform(w->arrivals) * w->rate_max < workload_rate(w->p, t))
             break;
     }
@@ -173,7 +189,9 @@ struct workload *workload_create(sim *s, const struct workload_params *p, worklo
     w->sink_ctx = sink_ctx;
     w->arrivals = sim_rng(s, "workload/arrivals");
     w->demand = sim_rng(s, "workload/demand");
-    w->rate_max = p->mean_rps * (p->profile == WORKLOAD_DIURNAL ? p->peak_to_mean : 1.0);
+    double most = 1.0;
+    for (unsigned i = 0; i < p->n_changes; i++) most = p->changes[i].factor > most ? p->changes[i].factor : most;
+    w->rate_max = most * p->mean_rps * (p->profile == WORKLOAD_DIURNAL ? p->peak_to_mean : 1.0);
     double cum = 0;
     for (unsigned k = 0; k < p->n_classes; k++) w->cum_share[k] = cum += p->classes[k].share;
     w->id = sim_register(s, &ops, w);

@@ -1,7 +1,7 @@
 /* workload.h: the traffic a service receives, identical for every design.
  *
  * Models: open arrivals (a Poisson process, made non-homogeneous by thinning with a constant or a
- * diurnal rate profile); request classes chosen by share, each with a CPU demand distribution (in
+ * diurnal rate profile, times step changes of the rate such as a flash crowd); request classes chosen by share, each with a CPU demand distribution (in
  * seconds of work on a core of relative speed 1.0); the service level objective the study judges
  * designs by (a latency percentile target and an availability target).
  *
@@ -41,6 +41,14 @@ struct request {
 
 enum workload_profile { WORKLOAD_CONSTANT, WORKLOAD_DIURNAL };
 
+#define WORKLOAD_MAX_CHANGES 32
+
+/* From `at` on, the profile's rate is multiplied by `factor` (a step, a flash crowd, its end). */
+struct workload_change {
+    sim_time at;    /* ns */
+    double factor;  /* >= 0 */
+};
+
 struct workload_class {
     const char *name; /* borrowed from the conf */
     double share;     /* fraction of arrivals, (0, 1]; shares sum to 1 */
@@ -53,6 +61,8 @@ struct workload_params {
     double mean_rps;      /* requests/s averaged over a day, > 0 */
     double peak_to_mean;  /* diurnal: peak rate / mean rate, in [1, 2] */
     double peak_hour;     /* diurnal: hour of day of the peak, [0, 24) */
+    unsigned n_changes;   /* rate changes, in time order */
+    struct workload_change changes[WORKLOAD_MAX_CHANGES];
     unsigned n_classes;
     struct workload_class classes[WORKLOAD_MAX_CLASSES];
     double slo_quantile;  /* latency percentile judged by the SLO, e.g. 0.99 */

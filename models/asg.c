@@ -1,0 +1,633 @@
+/* asg.c: group capacity, health replacement, zone balance, metrics and scaling policies. See asg.h. */
+#include "asg.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { EV_GRACE_END, EV_SCHEDULED, N_KINDS };
+
+enum member_state { M_PENDING, M_IN_SERVICE, M_TERMINATING };
+
+struct member {
+    uint32_t inst;
+    uint8_t state;         /* enum member_state */
+    bool rebalancing;      /* launched to rebalance zones: a termination elsewhere follows it */
+    sim_time launched;     /* ns */
+    sim_time in_service;   /* ns, when it entered service */
+    double busy_mark;      /* core-seconds of busy time at the last period end */
+    uint64_t routed_mark;  /* requests routed to it by the balancer at the last period end */
+};
+
+struct asg {
+    sim *s;
+    uint16_t id;
+    const struct asg_params *p;
+    struct ec2 *ec2;
+    struct elb *elb;
+    struct az *az;
+    struct metrics *m;
+    unsigned min, max, desired;
+    struct member *members;
+    uint32_t n, cap;
+    int32_t *member_of;    /* instance -> member index, -1 if none */
+    uint32_t map_cap;
+    unsigned surplus;      /* rebalancing launches whose paired termination is still to come */
+    struct cw *cw[ASG_N_METRICS];
+    double period_s;
+    sim_time cooldown_until[ASG_MAX_POLICIES];
+    uint64_t actions;
+};
+
+/* ---- parameters ---------------------------------------------------------------------------- */
+
+static const char *const metric_names[] = {"cpu", "requests_per_target", NULL};
+static const char *const policy_names[] = {"target_tracking", "step", "simple", "scheduled", NULL};
+static const char *const comparisons[] = {">", ">=", "<", "<=", NULL};
+
+static void parse_alarm(conf *c, const config_setting_t *g, struct cw_alarm *a)
+{
+    int cmp = CW_GREATER;
+    int64_t m = 1, n = 1;
+    conf_get_double(c, g, "threshold", true, CONF_ANY, &a->threshold);
+    conf_get_choice(c, g, "comparison", false, comparisons, &cmp);
+    conf_get_int(c, g, "evaluation", false, 1, CW_HISTORY, &n);
+    conf_get_int(c, g, "datapoints", false, 1, n, &m);
+    a->cmp = (enum cw_comparison)cmp;
+    a->datapoints = (unsigned)m;
+    a->evaluation = (unsigned)n;
+}
+
+static void parse_policy(conf *c, const config_setting_t *g, const struct asg_params *gp, struct asg_policy *p)
+{
+    int type = 0, metric = 0;
+    conf_get_choice(c, g, "type", true, policy_names, &type);
+    p->type = (enum asg_policy_type)type;
+    if (p->type != ASG_SCHEDULED) conf_get_choice(c, g, "metric", true, metric_names, &metric);
+    p->metric = (enum asg_metric)metric;
+    switch (p->type) {
+    case ASG_TARGET_TRACKING: {
+        int64_t high = 3, low = 15;
+        double ratio = 0.7;
+        p->scale_in = true;
+        conf_get_double(c, g, "target", true, CONF_ABOVE(0), &p->target);
+        conf_get_bool(c, g, "scale_in", false, &p->scale_in);
+        conf_get_int(c, g, "high_datapoints", false, 1, CW_HISTORY, &high);
+        conf_get_int(c, g, "low_datapoints", false, 1, CW_HISTORY, &low);
+        conf_get_double(c, g, "low_ratio", false, (struct conf_range){0, 1, true}, &ratio);
+        if (p->metric == ASG_CPU && p->target > 100)
+            conf_error_in(c, g, "target", "a CPU utilization target is a percentage in (0, 100], got %g", p->target);
+        p->high = (struct cw_alarm){p->target, CW_GREATER, (unsigned)high, (unsigned)high};
+        p->low = (struct cw_alarm){p->target * ratio, CW_LESS, (unsigned)low, (unsigned)low};
+        break;
+    }
+    case ASG_SIMPLE: {
+        int64_t adj = 1;
+        double cooldown = sim_to_seconds(gp->cooldown);
+        parse_alarm(c, g, &p->alarm);
+        conf_get_int(c, g, "adjustment", true, -100000, 100000, &adj);
+        conf_get_duration(c, g, "cooldown", false, CONF_IN(0, 86400), &cooldown);
+        p->adjustment = (int)adj;
+        p->cooldown = sim_from_seconds(cooldown);
+        break;
+    }
+    case ASG_STEP: {
+        parse_alarm(c, g, &p->alarm);
+        const config_setting_t *steps = conf_list(c, g, "steps", true);
+        unsigned n = steps ? (unsigned)config_setting_length(steps) : 0;
+        if (steps && (n == 0 || n > ASG_MAX_STEPS))
+            conf_error(c, steps, "needs 1 to %d steps, got %u", ASG_MAX_STEPS, n);
+        for (unsigned i = 0; i < n && i < ASG_MAX_STEPS; i++) {
+            const config_setting_t *st = conf_elem_group(c, steps, i);
+            if (!st) continue;
+            struct asg_step *s = &p->steps[p->n_steps++];
+            int64_t adj = 0;
+            s->lower = -INFINITY;
+            s->upper = INFINITY;
+            conf_get_double(c, st, "lower", false, CONF_ANY, &s->lower);
+            conf_get_double(c, st, "upper", false, CONF_ANY, &s->upper);
+            conf_get_int(c, st, "adjustment", true, -100000, 100000, &adj);
+            s->adjustment = (int)adj;
+            if (!(s->lower < s->upper)) conf_error(c, st, "lower (%g) must be below upper (%g)", s->lower, s->upper);
+            if (i > 0 && p->steps[i - 1].upper > s->lower)
+                conf_error(c, st, "steps must not overlap: lower %g is below the previous upper %g", s->lower,
+                           p->steps[i - 1].upper);
+        }
+        break;
+    }
+    case ASG_SCHEDULED: {
+        double at = 0, every = 0;
+        p->set_min = p->set_max = p->set_desired = -1;
+        conf_get_duration(c, g, "at", true, CONF_IN(0, 9e9), &at);
+        conf_get_duration(c, g, "every", false, CONF_IN(60, 9e9), &every);
+        conf_get_int(c, g, "min", false, 0, 100000, &p->set_min);
+        conf_get_int(c, g, "max", false, 0, 100000, &p->set_max);
+        conf_get_int(c, g, "desired", false, 0, 100000, &p->set_desired);
+        if (p->set_min < 0 && p->set_max < 0 && p->set_desired < 0)
+            conf_error(c, g, "a scheduled action sets at least one of min, max, desired");
+        p->at = sim_from_seconds(at);
+        p->every = sim_from_seconds(every);
+        break;
+    }
+    }
+}
+
+bool asg_parse(conf *c, const config_setting_t *g, const struct ec2_catalog *cat, struct asg_params *p)
+{
+    int before = conf_errors(c);
+    memset(p, 0, sizeof *p);
+    p->type = ec2_get_type(c, cat, g, "instance_type");
+    int64_t min = 1, max = 1, desired = -1;
+    bool min_ok = conf_get_int(c, g, "min", true, 0, 100000, &min);
+    bool max_ok = conf_get_int(c, g, "max", true, 0, 100000, &max);
+    conf_get_int(c, g, "desired", false, 0, 100000, &desired);
+    if (min_ok && max_ok && max < min) conf_error_in(c, g, "max", "must be >= min (%lld), got %lld", (long long)min, (long long)max);
+    if (desired >= 0 && min_ok && max_ok && (desired < min || desired > max))
+        conf_error_in(c, g, "desired", "must be in [min, max] = [%lld, %lld], got %lld", (long long)min,
+                      (long long)max, (long long)desired);
+    p->min = (unsigned)min;
+    p->max = (unsigned)max;
+    p->desired = desired >= 0 ? (unsigned)desired : (unsigned)min;
+
+    static const char *const health[] = {"ec2", "elb", NULL};
+    static const char *const term[] = {"default", "oldest", "newest", NULL};
+    int h = 0, t = 0;
+    conf_get_choice(c, g, "health_check_type", false, health, &h);
+    conf_get_choice(c, g, "termination_policy", false, term, &t);
+    p->health = (enum asg_health_type)h;
+    p->termination = (enum asg_termination)t;
+    double grace = 300, cooldown = 300, warmup = NAN, period = 60, delay = 60;
+    conf_get_duration(c, g, "health_check_grace", false, CONF_IN(0, 86400), &grace);
+    conf_get_duration(c, g, "default_cooldown", false, CONF_IN(0, 86400), &cooldown);
+    conf_get_duration(c, g, "instance_warmup", false, CONF_IN(0, 3600), &warmup);
+    conf_get_duration(c, g, "metric_period", false, CONF_IN(10, 3600), &period);
+    conf_get_duration(c, g, "metric_delay", false, CONF_IN(0, 3600), &delay);
+    p->grace = sim_from_seconds(grace);
+    p->cooldown = sim_from_seconds(cooldown);
+    p->warmup = sim_from_seconds(isnan(warmup) ? cooldown : warmup); /* AWS falls back to the cooldown */
+    p->period = sim_from_seconds(period);
+    p->delay = sim_from_seconds(delay);
+
+    const config_setting_t *list = conf_list(c, g, "policies", false);
+    unsigned n = list ? (unsigned)config_setting_length(list) : 0;
+    if (n > ASG_MAX_POLICIES) conf_error(c, list, "at most %d policies, got %u", ASG_MAX_POLICIES, n);
+    for (unsigned i = 0; i < n && i < ASG_MAX_POLICIES; i++) {
+        const config_setting_t *pg = conf_elem_group(c, list, i);
+        if (pg) parse_policy(c, pg, p, &p->policies[p->n_policies++]);
+    }
+    return conf_errors(c) == before;
+}
+
+/* ---- members ------------------------------------------------------------------------------- */
+
+static struct member *member(const struct asg *g, uint32_t inst)
+{
+    return inst < g->map_cap && g->member_of[inst] >= 0 ? &g->members[g->member_of[inst]] : NULL;
+}
+
+static bool warming(const struct asg *g, const struct member *mb)
+{
+    return mb->state == M_IN_SERVICE && sim_now(g->s) - mb->in_service < g->p->warmup;
+}
+
+static unsigned alive_in(const struct asg *g, unsigned zone)
+{
+    unsigned k = 0;
+    for (uint32_t i = 0; i < g->n; i++)
+        k += g->members[i].state != M_TERMINATING && ec2_zone(g->ec2, g->members[i].inst) == zone;
+    return k;
+}
+
+static unsigned alive(const struct asg *g)
+{
+    unsigned k = 0;
+    for (uint32_t i = 0; i < g->n; i++) k += g->members[i].state != M_TERMINATING;
+    return k;
+}
+
+static void add_member(struct asg *g, uint32_t inst, enum member_state state, bool rebalancing, sim_time since)
+{
+    if (inst >= g->map_cap) {
+        uint32_t cap = g->map_cap ? g->map_cap : 64;
+        while (cap <= inst) cap *= 2;
+        g->member_of = sim_xrealloc(g->member_of, cap * sizeof *g->member_of);
+        for (uint32_t i = g->map_cap; i < cap; i++) g->member_of[i] = -1;
+        g->map_cap = cap;
+    }
+    if (g->n == g->cap) {
+        g->cap = g->cap ? 2 * g->cap : 16;
+        g->members = sim_xrealloc(g->members, g->cap * sizeof *g->members);
+    }
+    g->member_of[inst] = (int32_t)g->n;
+    g->members[g->n++] = (struct member){inst, (uint8_t)state, rebalancing, since, since, 0, 0};
+}
+
+static void launch(struct asg *g, unsigned zone, bool rebalancing)
+{
+    add_member(g, ec2_launch(g->ec2, g->p->type, zone, false), M_PENDING, rebalancing, sim_now(g->s));
+}
+
+/* The up zone with the fewest live members, or -1 when every zone is down. */
+static int emptiest_zone(const struct asg *g)
+{
+    int best = -1;
+    unsigned best_n = 0;
+    for (unsigned z = 0; z < az_count(g->az); z++) {
+        if (!az_up(g->az, z)) continue;
+        unsigned n = alive_in(g, z);
+        if (best < 0 || n < best_n) {
+            best = (int)z;
+            best_n = n;
+        }
+    }
+    return best;
+}
+
+/* Zone balance first (the zone with the most live members), then the termination policy. */
+static struct member *victim(struct asg *g, int exclude_zone)
+{
+    int zone = -1;
+    unsigned zone_n = 0;
+    for (unsigned z = 0; z < az_count(g->az); z++) {
+        unsigned n = alive_in(g, z);
+        if ((int)z != exclude_zone && n > zone_n) {
+            zone = (int)z;
+            zone_n = n;
+        }
+    }
+    struct member *best = NULL;
+    for (uint32_t i = 0; i < g->n; i++) {
+        struct member *mb = &g->members[i];
+        if (mb->state == M_TERMINATING || (int)ec2_zone(g->ec2, mb->inst) != zone) continue;
+        if (!best) {
+            best = mb;
+            continue;
+        }
+        sim_time now = sim_now(g->s);
+        switch (g->p->termination) {
+        case ASG_TERM_OLDEST: best = mb->launched < best->launched ? mb : best; break;
+        case ASG_TERM_NEWEST: best = mb->launched > best->launched ? mb : best; break;
+        case ASG_TERM_DEFAULT: /* closest to the next instance hour: the most of its current hour used */
+            best = (now - mb->launched) % (3600 * SIM_SEC) > (now - best->launched) % (3600 * SIM_SEC) ? mb : best;
+            break;
+        }
+    }
+    return best;
+}
+
+static void terminate(struct asg *g, struct member *mb)
+{
+    mb->state = M_TERMINATING;
+    uint32_t t = mb->inst;
+    if (elb_registered(g->elb, t) && elb_registration(g->elb, t) == ELB_REGISTERED) {
+        elb_deregister(g->elb, t); /* drains; asg_target_unused terminates it */
+        return;
+    }
+    if (ec2_state(g->ec2, t) != EC2_TERMINATED) ec2_terminate(g->ec2, t);
+}
+
+/* Launches or terminates until the live members (less rebalancing extras) match desired. */
+static void reconcile(struct asg *g)
+{
+    while (alive(g) - g->surplus < g->desired) {
+        int z = emptiest_zone(g);
+        if (z < 0) return; /* every zone is down: nothing can launch */
+        launch(g, (unsigned)z, false);
+    }
+    while (alive(g) - g->surplus > g->desired) {
+        struct member *mb = victim(g, -1);
+        if (!mb) return;
+        terminate(g, mb);
+    }
+}
+
+/* After a zone returns: launch in the emptiest zone while the zones differ by more than one, within
+ * max + max(1, 10% of max); each launch, once in service, is paired with a termination in the fullest. */
+static void rebalance(struct asg *g)
+{
+    unsigned margin = g->max / 10 > 1 ? (g->max + 9) / 10 : 1;
+    for (;;) {
+        int lo = emptiest_zone(g);
+        if (lo < 0) return;
+        unsigned most = 0;
+        for (unsigned z = 0; z < az_count(g->az); z++)
+            if (az_up(g->az, z) && alive_in(g, z) > most) most = alive_in(g, z);
+        if (most < alive_in(g, (unsigned)lo) + 2 || alive(g) + 1 > g->max + margin) return;
+        launch(g, (unsigned)lo, true);
+        g->surplus++;
+    }
+}
+
+static void set_desired(struct asg *g, unsigned desired)
+{
+    desired = desired < g->min ? g->min : desired > g->max ? g->max : desired;
+    if (desired == g->desired) {
+        reconcile(g); /* bounds may have changed under it */
+        return;
+    }
+    g->desired = desired;
+    g->actions++;
+    metrics_event(g->m, METRICS_EV_SCALING, -1, -1, desired);
+    reconcile(g);
+}
+
+/* ---- health -------------------------------------------------------------------------------- */
+
+static bool unhealthy(const struct asg *g, const struct member *mb)
+{
+    enum ec2_state st = ec2_state(g->ec2, mb->inst);
+    if (st == EC2_FAILED || st == EC2_UNREACHABLE) return true;
+    return g->p->health == ASG_HEALTH_ELB && elb_registered(g->elb, mb->inst) && elb_seen_unhealthy(g->elb, mb->inst);
+}
+
+static void check_health(struct asg *g, struct member *mb)
+{
+    if (mb->state == M_TERMINATING || !unhealthy(g, mb)) return;
+    if (mb->state == M_IN_SERVICE && sim_now(g->s) < mb->in_service + g->p->grace) return; /* grace: look again later */
+    metrics_event(g->m, METRICS_EV_REPLACED, (int)ec2_zone(g->ec2, mb->inst), mb->inst, 0);
+    terminate(g, mb);
+    if (ec2_state(g->ec2, mb->inst) != EC2_TERMINATED) ec2_terminate(g->ec2, mb->inst); /* dead already */
+    reconcile(g);
+}
+
+static void on_grace_end(sim *s, void *self, const void *payload)
+{
+    (void)s;
+    struct asg *g = self;
+    uint32_t inst;
+    memcpy(&inst, payload, sizeof inst);
+    struct member *mb = member(g, inst);
+    if (mb) check_health(g, mb);
+}
+
+/* ---- metrics and policies ------------------------------------------------------------------ */
+
+static double sample_cpu(struct asg *g)
+{
+    double sum = 0;
+    unsigned k = 0;
+    for (uint32_t i = 0; i < g->n; i++) {
+        struct member *mb = &g->members[i];
+        double busy = server_busy_core_seconds(ec2_server(g->ec2, mb->inst));
+        if (mb->state == M_IN_SERVICE && !warming(g, mb)) {
+            sum += 100.0 * (busy - mb->busy_mark) / (ec2_type_of(g->ec2, mb->inst)->vcpu * g->period_s);
+            k++;
+        }
+        mb->busy_mark = busy;
+    }
+    return k ? sum / k : NAN;
+}
+
+static double sample_requests(struct asg *g)
+{
+    uint64_t sum = 0;
+    unsigned k = 0;
+    for (uint32_t i = 0; i < g->n; i++) {
+        struct member *mb = &g->members[i];
+        uint64_t routed = elb_registered(g->elb, mb->inst) ? elb_routed(g->elb, mb->inst) : 0;
+        if (mb->state == M_IN_SERVICE) {
+            sum += routed - mb->routed_mark;
+            k++;
+        }
+        mb->routed_mark = routed;
+    }
+    return k ? (double)sum / k : NAN;
+}
+
+static double sample_cpu_fn(void *ctx) { return sample_cpu(ctx); }
+static double sample_requests_fn(void *ctx) { return sample_requests(ctx); }
+
+/* Instances the metric says are needed at the policy's target. */
+static unsigned needed(const struct asg *g, const struct asg_policy *p, double v)
+{
+    unsigned n = 0;
+    for (uint32_t i = 0; i < g->n; i++)
+        n += g->members[i].state == M_IN_SERVICE && (p->metric != ASG_CPU || !warming(g, &g->members[i]));
+    return (unsigned)ceil(n * v / p->target - 1e-9);
+}
+
+static bool any_warming(const struct asg *g)
+{
+    for (uint32_t i = 0; i < g->n; i++)
+        if (warming(g, &g->members[i]) || g->members[i].state == M_PENDING) return true;
+    return false;
+}
+
+static unsigned out_of_warmup(const struct asg *g)
+{
+    unsigned n = 0;
+    for (uint32_t i = 0; i < g->n; i++) n += g->members[i].state == M_IN_SERVICE && !warming(g, &g->members[i]);
+    return n;
+}
+
+static void evaluate(struct asg *g)
+{
+    unsigned out = g->desired, in = 0;
+    bool all_in = false, any_tt = false;
+    for (unsigned k = 0; k < g->p->n_policies; k++) {
+        const struct asg_policy *p = &g->p->policies[k];
+        if (p->type == ASG_SCHEDULED) continue;
+        const struct cw *w = g->cw[p->metric];
+        double v = cw_latest(w);
+        switch (p->type) {
+        case ASG_TARGET_TRACKING: {
+            if (!p->scale_in) break;
+            if (!any_tt) all_in = true;
+            any_tt = true;
+            if (cw_in_alarm(w, &p->high)) {
+                unsigned want = needed(g, p, v);
+                out = want > out ? want : out;
+            }
+            if (cw_in_alarm(w, &p->low)) {
+                unsigned want = needed(g, p, v);
+                in = want > in ? want : in;
+            } else {
+                all_in = false;
+            }
+            break;
+        }
+        case ASG_STEP:
+            if (cw_in_alarm(w, &p->alarm)) {
+                double breach = v - p->alarm.threshold;
+                for (unsigned i = 0; i < p->n_steps; i++)
+                    if (breach >= p->steps[i].lower && breach < p->steps[i].upper) {
+                        int adj = p->steps[i].adjustment;
+                        long want = (long)out_of_warmup(g) + adj; /* warming capacity is already coming */
+                        if (adj > 0 && want > (long)out) out = (unsigned)want;
+                        long fewer = (long)g->desired + adj;
+                        if (adj < 0 && !any_warming(g)) set_desired(g, fewer < 0 ? 0 : (unsigned)fewer);
+                        break;
+                    }
+            }
+            break;
+        case ASG_SIMPLE:
+            if (cw_in_alarm(w, &p->alarm) && sim_now(g->s) >= g->cooldown_until[k]) {
+                long want = (long)g->desired + p->adjustment;
+                g->cooldown_until[k] = sim_now(g->s) + p->cooldown;
+                set_desired(g, want < 0 ? 0 : (unsigned)want);
+            }
+            break;
+        case ASG_SCHEDULED: break;
+        }
+    }
+    if (out > g->desired) set_desired(g, out);
+    else if (any_tt && all_in && in < g->desired && !any_warming(g)) set_desired(g, in);
+}
+
+static void published(void *ctx, double value)
+{
+    (void)value;
+    evaluate(ctx);
+}
+
+static void on_scheduled(sim *s, void *self, const void *payload)
+{
+    struct asg *g = self;
+    unsigned k;
+    memcpy(&k, payload, sizeof k);
+    const struct asg_policy *p = &g->p->policies[k];
+    if (p->set_min >= 0) g->min = (unsigned)p->set_min;
+    if (p->set_max >= 0) g->max = (unsigned)p->set_max;
+    if (g->max < g->min) g->max = g->min;
+    set_desired(g, p->set_desired >= 0 ? (unsigned)p->set_desired : g->desired); /* clamps to the new bounds */
+    if (p->every > 0) sim_schedule(s, p->every, g->id, EV_SCHEDULED, &k, sizeof k);
+}
+
+static void check_members(sim *s, void *self)
+{
+    struct asg *g = self;
+    unsigned pending, in_service, terminating;
+    asg_counts(g, &pending, &in_service, &terminating);
+    SIM_ASSERT(s, pending + in_service + terminating == g->n, "group members do not add up");
+}
+
+static sim_handler_fn *const handlers[N_KINDS] = {on_grace_end, on_scheduled};
+static const char *const kind_names[N_KINDS] = {"grace_end", "scheduled_action"};
+static const sim_model_ops ops = {"asg", N_KINDS, handlers, kind_names, check_members};
+
+/* ---- public surface ------------------------------------------------------------------------ */
+
+struct asg *asg_create(sim *s, const struct asg_params *p, struct ec2 *e, struct elb *b, struct az *a,
+                       struct metrics *m, bool in_service)
+{
+    struct asg *g = sim_xcalloc(1, sizeof *g);
+    g->s = s;
+    g->p = p;
+    g->ec2 = e;
+    g->elb = b;
+    g->az = a;
+    g->m = m;
+    g->min = p->min;
+    g->max = p->max;
+    g->desired = p->desired;
+    g->period_s = sim_to_seconds(p->period);
+    g->id = sim_register(s, &ops, g);
+    bool used[ASG_N_METRICS] = {false, false};
+    for (unsigned k = 0; k < p->n_policies; k++) {
+        if (p->policies[k].type == ASG_SCHEDULED) sim_schedule_at(s, p->policies[k].at, g->id, EV_SCHEDULED, &k, sizeof k);
+        else used[p->policies[k].metric] = true;
+    }
+    if (used[ASG_CPU]) g->cw[ASG_CPU] = cw_create(s, p->period, p->delay, sample_cpu_fn, published, g);
+    if (used[ASG_REQUESTS_PER_TARGET])
+        g->cw[ASG_REQUESTS_PER_TARGET] = cw_create(s, p->period, p->delay, sample_requests_fn, published, g);
+    for (unsigned i = 0; i < g->desired; i++) {
+        int z = emptiest_zone(g);
+        if (z < 0) break;
+        if (in_service) /* an existing group: running, past its warm-up and grace period */
+            add_member(g, ec2_launch(e, p->type, (unsigned)z, true), M_IN_SERVICE, false, -p->warmup - p->grace);
+        else
+            launch(g, (unsigned)z, false);
+    }
+    return g;
+}
+
+void asg_destroy(struct asg *g)
+{
+    if (!g) return;
+    for (int k = 0; k < ASG_N_METRICS; k++) cw_destroy(g->cw[k]);
+    free(g->members);
+    free(g->member_of);
+    free(g);
+}
+
+static void remove_member(struct asg *g, struct member *mb)
+{
+    uint32_t i = (uint32_t)(mb - g->members);
+    g->member_of[mb->inst] = -1;
+    g->members[i] = g->members[--g->n];
+    if (i < g->n) g->member_of[g->members[i].inst] = (int32_t)i;
+}
+
+void asg_instance_changed(struct asg *g, uint32_t inst, enum ec2_state from, enum ec2_state to)
+{
+    (void)from;
+    struct member *mb = member(g, inst);
+    if (!mb) return;
+    switch (to) {
+    case EC2_RUNNING:
+        if (mb->state == M_PENDING) {
+            mb->state = M_IN_SERVICE;
+            mb->in_service = sim_now(g->s);
+            mb->busy_mark = server_busy_core_seconds(ec2_server(g->ec2, inst));
+            mb->routed_mark = 0;
+            if (g->p->grace > 0) sim_schedule(g->s, g->p->grace, g->id, EV_GRACE_END, &inst, sizeof inst);
+            if (mb->rebalancing) { /* its counterpart in the fullest zone can go now */
+                mb->rebalancing = false;
+                g->surplus--;
+                struct member *v = victim(g, (int)ec2_zone(g->ec2, inst));
+                if (v) terminate(g, v);
+                rebalance(g);
+            }
+        }
+        break;
+    case EC2_TERMINATED:
+        if (mb->rebalancing) g->surplus--;
+        remove_member(g, mb);
+        reconcile(g);
+        break;
+    case EC2_FAILED:
+    case EC2_UNREACHABLE:
+        check_health(g, mb);
+        break;
+    case EC2_PENDING:
+    case EC2_DRAINING:
+    case EC2_N_STATES: break;
+    }
+}
+
+void asg_zone_changed(struct asg *g, unsigned zone, bool up)
+{
+    (void)zone;
+    if (up) rebalance(g);
+    else reconcile(g);
+}
+
+void asg_target_health_changed(struct asg *g, uint32_t target)
+{
+    struct member *mb = member(g, target);
+    if (mb && g->p->health == ASG_HEALTH_ELB) check_health(g, mb);
+}
+
+void asg_target_unused(struct asg *g, uint32_t target)
+{
+    if (member(g, target) && ec2_state(g->ec2, target) != EC2_TERMINATED) ec2_terminate(g->ec2, target);
+}
+
+unsigned asg_desired(const struct asg *g) { return g->desired; }
+unsigned asg_min(const struct asg *g) { return g->min; }
+unsigned asg_max(const struct asg *g) { return g->max; }
+uint64_t asg_scaling_actions(const struct asg *g) { return g->actions; }
+
+void asg_counts(const struct asg *g, unsigned *pending, unsigned *in_service, unsigned *terminating)
+{
+    *pending = *in_service = *terminating = 0;
+    for (uint32_t i = 0; i < g->n; i++) {
+        switch (g->members[i].state) {
+        case M_PENDING: (*pending)++; break;
+        case M_IN_SERVICE: (*in_service)++; break;
+        default: (*terminating)++; break;
+        }
+    }
+}
+
+double asg_metric_value(const struct asg *g, enum asg_metric m) { return g->cw[m] ? cw_latest(g->cw[m]) : NAN; }

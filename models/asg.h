@@ -1,0 +1,116 @@
+/* asg.h: an EC2 Auto Scaling group: capacity that follows the load through scaling policies.
+ *
+ * Models, with defaults and sources from aws-facts.md section 2:
+ * - Capacity: min, max, desired. The group launches instances until it has `desired` (pending or in
+ *   service), each into the zone with the fewest (zones that are down are skipped), and terminates the
+ *   surplus: zone balance first (the zone with the most), then the termination policy (default:
+ *   closest to the next instance hour; or oldest, newest) (section 2.4). An instance in service is
+ *   deregistered from the balancer first and terminated when draining ends.
+ * - Health: EC2 health checks (an instance that failed or became unreachable is unhealthy) and, with
+ *   health_check_type = "elb", the balancer's (unhealthy in the view of most nodes); ignored during
+ *   the grace period after the instance enters service (default 300 s, the console default; 0 with the
+ *   API, section 2.1). Unhealthy instances are terminated and replaced.
+ * - Zone rebalancing: when a zone comes back, the group launches there and terminates from the
+ *   fullest zones, temporarily exceeding max by 10% or 1 instance, whichever is greater (2.4).
+ * - Metrics (cloudwatch.h): the group's average CPU utilization (percent, over instances in service
+ *   and out of warm-up) and ALB request count per target, per period, published after a delay.
+ *   Instances in warm-up (default instance warmup, else the default cooldown, 300 s) count toward
+ *   capacity but not toward the metric, and scale-in waits while any instance warms up (2.1).
+ * - Policies, combined as AWS does: scale out if any policy wants to, scale in only if every target
+ *   tracking policy agrees (2.2):
+ *   target tracking: scale out when 3 of 3 datapoints exceed the target, to ceil(n x metric / target)
+ *     (n: instances in service out of warm-up); scale in when 15 of 15 are below 0.7 x target (alarm
+ *     datapoints and the 0.7 ratio are observed, not documented: UNCONFIRMED, parameters);
+ *   step: an alarm (threshold, M of N) whose breach size selects a step adjustment, counted against
+ *     capacity out of warm-up so repeated breaches do not add twice;
+ *   simple: an alarm and a fixed adjustment, then a cooldown (default 300 s) before the next one;
+ *   scheduled: at a time (optionally repeating every period), set min, max and/or desired.
+ *
+ * Leaves out (for now): predictive scaling, mixed instance types and spot, lifecycle hooks, instance
+ * protection, warm pools, maximum instance lifetime, capacity rebalancing.
+ * Invariant: min <= desired <= max (max + rebalancing margin while rebalancing); every member is in
+ * exactly one of pending, in service, terminating.
+ * Scale: groups of up to thousands of instances; O(members) per scaling action.
+ */
+#ifndef ASG_H
+#define ASG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cloudwatch.h"
+#include "conf.h"
+#include "ec2.h"
+#include "elb.h"
+#include "metrics.h"
+#include "sim.h"
+
+enum asg_metric { ASG_CPU, ASG_REQUESTS_PER_TARGET, ASG_N_METRICS };
+enum asg_policy_type { ASG_TARGET_TRACKING, ASG_STEP, ASG_SIMPLE, ASG_SCHEDULED };
+enum asg_health_type { ASG_HEALTH_EC2, ASG_HEALTH_ELB };
+enum asg_termination { ASG_TERM_DEFAULT, ASG_TERM_OLDEST, ASG_TERM_NEWEST };
+
+#define ASG_MAX_POLICIES 16
+#define ASG_MAX_STEPS 8
+
+struct asg_step {
+    double lower, upper; /* breach (metric - threshold) in [lower, upper); -INFINITY/INFINITY open */
+    int adjustment;      /* instances to add (negative: remove) */
+};
+
+struct asg_policy {
+    enum asg_policy_type type;
+    enum asg_metric metric;
+    double target;            /* target tracking: the metric's target value */
+    bool scale_in;            /* target tracking: may it scale in (default true) */
+    struct cw_alarm high, low;/* target tracking: its two alarms */
+    struct cw_alarm alarm;    /* step and simple */
+    int adjustment;           /* simple */
+    sim_time cooldown;        /* simple, ns */
+    unsigned n_steps;
+    struct asg_step steps[ASG_MAX_STEPS];
+    sim_time at, every;       /* scheduled: first time and repetition (0: once), ns */
+    int64_t set_min, set_max, set_desired; /* scheduled: new values, -1 = unchanged */
+};
+
+struct asg_params {
+    const struct ec2_type *type;  /* borrowed from the catalog */
+    unsigned min, max, desired;
+    enum asg_health_type health;
+    sim_time grace;               /* ns */
+    sim_time cooldown;            /* ns, default cooldown */
+    sim_time warmup;              /* ns, default instance warmup */
+    enum asg_termination termination;
+    sim_time period, delay;       /* metric period and publication delay, ns */
+    unsigned n_policies;
+    struct asg_policy policies[ASG_MAX_POLICIES];
+};
+
+/* Reads an `asg` group (instance types from cat). Returns false after reporting mistakes. */
+bool asg_parse(conf *c, const config_setting_t *g, const struct ec2_catalog *cat, struct asg_params *p);
+
+struct asg;
+
+/* Creates the group on s over the given fleet and balancer (borrowed), and launches `desired`
+ * instances: running and in service at once when in_service, else booting. p is borrowed. */
+struct asg *asg_create(sim *s, const struct asg_params *p, struct ec2 *e, struct elb *b, struct az *a,
+                       struct metrics *m, bool in_service);
+void asg_destroy(struct asg *g);
+
+/* The owner forwards instance state changes, zone changes and balancer health changes here. */
+void asg_instance_changed(struct asg *g, uint32_t inst, enum ec2_state from, enum ec2_state to);
+void asg_zone_changed(struct asg *g, unsigned zone, bool up);
+void asg_target_health_changed(struct asg *g, uint32_t target);
+/* A target the group deregistered is done draining. */
+void asg_target_unused(struct asg *g, uint32_t target);
+
+unsigned asg_desired(const struct asg *g);
+unsigned asg_min(const struct asg *g);
+unsigned asg_max(const struct asg *g);
+/* Members by state: pending (booting), in service, terminating (draining or about to be). */
+void asg_counts(const struct asg *g, unsigned *pending, unsigned *in_service, unsigned *terminating);
+/* The latest published value of a metric (NaN if none or unused). */
+double asg_metric_value(const struct asg *g, enum asg_metric m);
+uint64_t asg_scaling_actions(const struct asg *g);
+
+#endif
