@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { EV_GRACE_END, EV_SCHEDULED, N_KINDS };
+enum { EV_GRACE_END, EV_SCHEDULED, EV_PREDICT, N_KINDS };
+
+#define HISTORY_HOURS (14 * 24) /* predictive scaling looks back at most 14 days */
 
 enum member_state { M_PENDING, M_IN_SERVICE, M_TERMINATING };
 
@@ -37,12 +39,17 @@ struct asg {
     double period_s;
     sim_time cooldown_until[ASG_MAX_POLICIES];
     uint64_t actions;
+    /* predictive scaling: the load (metric x instances) by absolute hour, a ring of HISTORY_HOURS */
+    double load_sum[ASG_N_METRICS][HISTORY_HOURS];
+    unsigned load_n[ASG_N_METRICS][HISTORY_HOURS];
+    int64_t load_hour[ASG_N_METRICS][HISTORY_HOURS]; /* which absolute hour a slot holds, -1 none */
+    unsigned floor;        /* capacity predictive scaling holds for the current hour */
 };
 
 /* ---- parameters ---------------------------------------------------------------------------- */
 
 static const char *const metric_names[] = {"cpu", "requests_per_target", NULL};
-static const char *const policy_names[] = {"target_tracking", "step", "simple", "scheduled", NULL};
+static const char *const policy_names[] = {"target_tracking", "step", "simple", "scheduled", "predictive", NULL};
 static const char *const comparisons[] = {">", ">=", "<", "<=", NULL};
 
 static void parse_alarm(conf *c, const config_setting_t *g, struct cw_alarm *a)
@@ -113,6 +120,16 @@ static void parse_policy(conf *c, const config_setting_t *g, const struct asg_pa
                 conf_error(c, st, "steps must not overlap: lower %g is below the previous upper %g", s->lower,
                            p->steps[i - 1].upper);
         }
+        break;
+    }
+    case ASG_PREDICTIVE: {
+        double buffer = 300;
+        conf_get_double(c, g, "target", true, CONF_ABOVE(0), &p->target);
+        conf_get_duration(c, g, "buffer", false, (struct conf_range){0, 3600, false}, &buffer);
+        if (buffer >= 3600) conf_error_in(c, g, "buffer", "must be below 1h, got %gs", buffer);
+        if (p->metric == ASG_CPU && p->target > 100)
+            conf_error_in(c, g, "target", "a CPU utilization target is a percentage in (0, 100], got %g", p->target);
+        p->buffer = sim_from_seconds(buffer);
         break;
     }
     case ASG_SCHEDULED: {
@@ -362,6 +379,20 @@ static void on_grace_end(sim *s, void *self, const void *payload)
 
 /* ---- metrics and policies ------------------------------------------------------------------ */
 
+/* Adds one period's load (metric x instances it was measured on) to the hour the period fell in. */
+static void record_load(struct asg *g, enum asg_metric m, double load)
+{
+    int64_t hour = (sim_now(g->s) - g->p->period / 2) / (3600 * SIM_SEC);
+    unsigned slot = (unsigned)(hour % HISTORY_HOURS);
+    if (g->load_hour[m][slot] != hour) {
+        g->load_hour[m][slot] = hour;
+        g->load_sum[m][slot] = 0;
+        g->load_n[m][slot] = 0;
+    }
+    g->load_sum[m][slot] += load;
+    g->load_n[m][slot]++;
+}
+
 static double sample_cpu(struct asg *g)
 {
     double sum = 0;
@@ -375,6 +406,7 @@ static double sample_cpu(struct asg *g)
         }
         mb->busy_mark = busy;
     }
+    record_load(g, ASG_CPU, sum); /* percent-instances: the average times the instances averaged */
     return k ? sum / k : NAN;
 }
 
@@ -391,6 +423,7 @@ static double sample_requests(struct asg *g)
         }
         mb->routed_mark = routed;
     }
+    record_load(g, ASG_REQUESTS_PER_TARGET, (double)sum);
     return k ? (double)sum / k : NAN;
 }
 
@@ -426,7 +459,7 @@ static void evaluate(struct asg *g)
     bool all_in = false, any_tt = false;
     for (unsigned k = 0; k < g->p->n_policies; k++) {
         const struct asg_policy *p = &g->p->policies[k];
-        if (p->type == ASG_SCHEDULED) continue;
+        if (p->type == ASG_SCHEDULED || p->type == ASG_PREDICTIVE) continue;
         const struct cw *w = g->cw[p->metric];
         double v = cw_latest(w);
         switch (p->type) {
@@ -467,9 +500,11 @@ static void evaluate(struct asg *g)
                 set_desired(g, want < 0 ? 0 : (unsigned)want);
             }
             break;
-        case ASG_SCHEDULED: break;
+        case ASG_SCHEDULED:
+        case ASG_PREDICTIVE: break;
         }
     }
+    if (in < g->floor) in = g->floor;
     if (out > g->desired) set_desired(g, out);
     else if (any_tt && all_in && in < g->desired && !any_warming(g)) set_desired(g, in);
 }
@@ -493,6 +528,45 @@ static void on_scheduled(sim *s, void *self, const void *payload)
     if (p->every > 0) sim_schedule(s, p->every, g->id, EV_SCHEDULED, &k, sizeof k);
 }
 
+/* The forecast load of absolute hour next_hour: the mean of the same hour of day over the days in the
+ * history (at most 14), or NaN with less than 24 hours of history. */
+static double forecast(const struct asg *g, enum asg_metric m, int64_t next_hour)
+{
+    unsigned hours = 0;
+    for (unsigned i = 0; i < HISTORY_HOURS; i++) hours += g->load_hour[m][i] >= 0 && g->load_hour[m][i] < next_hour;
+    if (hours < 24) return NAN;
+    double sum = 0;
+    unsigned days = 0;
+    for (int64_t hour = next_hour - 24; hour >= 0 && hour >= next_hour - HISTORY_HOURS; hour -= 24) {
+        unsigned slot = (unsigned)(hour % HISTORY_HOURS);
+        if (g->load_hour[m][slot] != hour || g->load_n[m][slot] == 0) continue;
+        sum += g->load_sum[m][slot] / g->load_n[m][slot];
+        days++;
+    }
+    return days ? sum / days : NAN;
+}
+
+/* A buffer before each hour: capacity for the coming hour from each predictive policy's forecast. */
+static void on_predict(sim *s, void *self, const void *payload)
+{
+    (void)payload;
+    struct asg *g = self;
+    int64_t next_hour = (sim_now(s) + 3600 * SIM_SEC - 1) / (3600 * SIM_SEC);
+    unsigned want = 0;
+    for (unsigned k = 0; k < g->p->n_policies; k++) {
+        const struct asg_policy *p = &g->p->policies[k];
+        if (p->type != ASG_PREDICTIVE) continue;
+        double f = forecast(g, p->metric, next_hour);
+        if (!isnan(f)) {
+            unsigned n = (unsigned)ceil(f / p->target - 1e-9);
+            want = n > want ? n : want;
+        }
+    }
+    g->floor = want > g->max ? g->max : want; /* HonorMaxCapacity */
+    if (g->floor > g->desired) set_desired(g, g->floor);
+    sim_schedule(s, 3600 * SIM_SEC, g->id, EV_PREDICT, NULL, 0);
+}
+
 static void check_members(sim *s, void *self)
 {
     struct asg *g = self;
@@ -501,8 +575,8 @@ static void check_members(sim *s, void *self)
     SIM_ASSERT(s, pending + in_service + terminating == g->n, "group members do not add up");
 }
 
-static sim_handler_fn *const handlers[N_KINDS] = {on_grace_end, on_scheduled};
-static const char *const kind_names[N_KINDS] = {"grace_end", "scheduled_action"};
+static sim_handler_fn *const handlers[N_KINDS] = {on_grace_end, on_scheduled, on_predict};
+static const char *const kind_names[N_KINDS] = {"grace_end", "scheduled_action", "predictive_scaling"};
 static const sim_model_ops ops = {"asg", N_KINDS, handlers, kind_names, check_members};
 
 /* ---- public surface ------------------------------------------------------------------------ */
@@ -523,10 +597,16 @@ struct asg *asg_create(sim *s, const struct asg_params *p, struct ec2 *e, struct
     g->period_s = sim_to_seconds(p->period);
     g->id = sim_register(s, &ops, g);
     bool used[ASG_N_METRICS] = {false, false};
+    sim_time buffer = -1;
     for (unsigned k = 0; k < p->n_policies; k++) {
-        if (p->policies[k].type == ASG_SCHEDULED) sim_schedule_at(s, p->policies[k].at, g->id, EV_SCHEDULED, &k, sizeof k);
-        else used[p->policies[k].metric] = true;
+        const struct asg_policy *pol = &p->policies[k];
+        if (pol->type == ASG_SCHEDULED) sim_schedule_at(s, pol->at, g->id, EV_SCHEDULED, &k, sizeof k);
+        else used[pol->metric] = true;
+        if (pol->type == ASG_PREDICTIVE && pol->buffer > buffer) buffer = pol->buffer;
     }
+    for (int k = 0; k < ASG_N_METRICS; k++)
+        for (unsigned i = 0; i < HISTORY_HOURS; i++) g->load_hour[k][i] = -1;
+    if (buffer >= 0) sim_schedule(s, 3600 * SIM_SEC - buffer, g->id, EV_PREDICT, NULL, 0);
     if (used[ASG_CPU]) g->cw[ASG_CPU] = cw_create(s, p->period, p->delay, sample_cpu_fn, published, g);
     if (used[ASG_REQUESTS_PER_TARGET])
         g->cw[ASG_REQUESTS_PER_TARGET] = cw_create(s, p->period, p->delay, sample_requests_fn, published, g);

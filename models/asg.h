@@ -24,9 +24,15 @@
  *   step: an alarm (threshold, M of N) whose breach size selects a step adjustment, counted against
  *     capacity out of warm-up so repeated breaches do not add twice;
  *   simple: an alarm and a fixed adjustment, then a cooldown (default 300 s) before the next one;
- *   scheduled: at a time (optionally repeating every period), set min, max and/or desired.
+ *   scheduled: at a time (optionally repeating every period), set min, max and/or desired;
+ *   predictive: once it has 24 h of the metric's load (metric x instances), forecasts each hour of
+ *     day as the mean of the same hour over up to the last 14 days, and a buffer before each hour
+ *     (default 300 s, UNCONFIRMED for EC2) raises capacity to ceil(forecast / target); it never scales
+ *     in, and dynamic policies may not scale in below that capacity during the hour (2.3). The forecast
+ *     is recomputed every hour from the history so far (AWS refreshes it daily: with a mean by hour of
+ *     day, only the newest day's hour differs).
  *
- * Leaves out (for now): predictive scaling, mixed instance types and spot, lifecycle hooks, instance
+ * Leaves out (for now): mixed instance types and spot, lifecycle hooks, instance
  * protection, warm pools, maximum instance lifetime, capacity rebalancing.
  * Invariant: min <= desired <= max (max + rebalancing margin while rebalancing); every member is in
  * exactly one of pending, in service, terminating.
@@ -46,7 +52,7 @@
 #include "sim.h"
 
 enum asg_metric { ASG_CPU, ASG_REQUESTS_PER_TARGET, ASG_N_METRICS };
-enum asg_policy_type { ASG_TARGET_TRACKING, ASG_STEP, ASG_SIMPLE, ASG_SCHEDULED };
+enum asg_policy_type { ASG_TARGET_TRACKING, ASG_STEP, ASG_SIMPLE, ASG_SCHEDULED, ASG_PREDICTIVE };
 enum asg_health_type { ASG_HEALTH_EC2, ASG_HEALTH_ELB };
 enum asg_termination { ASG_TERM_DEFAULT, ASG_TERM_OLDEST, ASG_TERM_NEWEST };
 
@@ -61,7 +67,8 @@ struct asg_step {
 struct asg_policy {
     enum asg_policy_type type;
     enum asg_metric metric;
-    double target;            /* target tracking: the metric's target value */
+    double target;            /* target tracking and predictive: the metric's target value */
+    sim_time buffer;          /* predictive: capacity is in place this long before each hour, ns */
     bool scale_in;            /* target tracking: may it scale in (default true) */
     struct cw_alarm high, low;/* target tracking: its two alarms */
     struct cw_alarm alarm;    /* step and simple */
