@@ -5,16 +5,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { EV_GRACE_END, EV_SCHEDULED, EV_PREDICT, N_KINDS };
+enum { EV_GRACE_END, EV_SCHEDULED, EV_PREDICT, EV_RETRY, N_KINDS };
 
 #define HISTORY_HOURS (14 * 24) /* predictive scaling looks back at most 14 days */
 
 enum member_state { M_PENDING, M_IN_SERVICE, M_TERMINATING };
 
+#define NONE UINT32_MAX
+
 struct member {
     uint32_t inst;
     uint8_t state;         /* enum member_state */
-    bool rebalancing;      /* launched to rebalance zones: a termination elsewhere follows it */
+    bool rebalancing;      /* launched to rebalance: a termination follows it when it is in service */
+    bool spot;             /* bought on the spot market */
+    uint8_t weight;        /* capacity units */
+    uint32_t replaces;     /* capacity rebalancing: the at-risk instance it replaces, or NONE */
     sim_time launched;     /* ns */
     sim_time in_service;   /* ns, when it entered service */
     double busy_mark;      /* core-seconds of busy time at the last period end */
@@ -44,6 +49,8 @@ struct asg {
     unsigned load_n[ASG_N_METRICS][HISTORY_HOURS];
     int64_t load_hour[ASG_N_METRICS][HISTORY_HOURS]; /* which absolute hour a slot holds, -1 none */
     unsigned floor;        /* capacity predictive scaling holds for the current hour */
+    struct spot *spot;     /* NULL when every launch is On-Demand */
+    bool retry_pending;    /* a failed launch is retried a minute later */
 };
 
 /* ---- parameters ---------------------------------------------------------------------------- */
@@ -149,11 +156,40 @@ static void parse_policy(conf *c, const config_setting_t *g, const struct asg_pa
     }
 }
 
-bool asg_parse(conf *c, const config_setting_t *g, const struct ec2_catalog *cat, struct asg_params *p)
+static void parse_types(conf *c, const config_setting_t *g, const struct ec2_catalog *cat, struct asg_params *p)
+{
+    const config_setting_t *list = conf_list(c, g, "instance_types", false);
+    if (!list) {
+        p->types[0] = ec2_get_type(c, cat, g, "instance_type");
+        p->weights[0] = 1;
+        p->n_types = p->types[0] ? 1 : 0;
+        return;
+    }
+    if (config_setting_get_member(g, "instance_type"))
+        conf_error_in(c, g, "instance_type", "give either instance_type or instance_types, not both");
+    unsigned n = (unsigned)config_setting_length(list);
+    if (n == 0 || n > ASG_MAX_TYPES) conf_error(c, list, "needs 1 to %d instance types, got %u", ASG_MAX_TYPES, n);
+    for (unsigned i = 0; i < n && i < ASG_MAX_TYPES; i++) {
+        const config_setting_t *e = conf_elem_group(c, list, i);
+        if (!e) continue;
+        int64_t w = 1;
+        const struct ec2_type *t = ec2_get_type(c, cat, e, "type");
+        conf_get_int(c, e, "weight", false, 1, 255, &w);
+        for (unsigned j = 0; t && j < p->n_types; j++)
+            if (p->types[j] == t) conf_error_in(c, e, "type", "\"%s\" is listed twice", t->name);
+        if (t) {
+            p->types[p->n_types] = t;
+            p->weights[p->n_types++] = (unsigned)w;
+        }
+    }
+}
+
+bool asg_parse(conf *c, const config_setting_t *g, const struct ec2_catalog *cat, unsigned zones,
+               struct asg_params *p)
 {
     int before = conf_errors(c);
     memset(p, 0, sizeof *p);
-    p->type = ec2_get_type(c, cat, g, "instance_type");
+    parse_types(c, g, cat, p);
     int64_t min = 1, max = 1, desired = -1;
     bool min_ok = conf_get_int(c, g, "min", true, 0, 100000, &min);
     bool max_ok = conf_get_int(c, g, "max", true, 0, 100000, &max);
@@ -185,6 +221,22 @@ bool asg_parse(conf *c, const config_setting_t *g, const struct ec2_catalog *cat
     p->period = sim_from_seconds(period);
     p->delay = sim_from_seconds(delay);
 
+    int64_t base = 0;
+    int alloc = SPOT_LOWEST_PRICE;
+    int64_t pools = 2;
+    static const char *const allocations[] = {"lowest_price", "capacity_optimized", "price_capacity_optimized", NULL};
+    p->od_pct = 100;
+    conf_get_int(c, g, "on_demand_base", false, 0, 100000, &base);
+    conf_get_double(c, g, "on_demand_pct_above_base", false, CONF_IN(0, 100), &p->od_pct);
+    conf_get_choice(c, g, "spot_allocation", false, allocations, &alloc);
+    conf_get_int(c, g, "spot_pools", false, 1, 20, &pools);
+    conf_get_bool(c, g, "capacity_rebalance", false, &p->capacity_rebalance);
+    conf_get_bool(c, g, "on_demand_fallback", false, &p->od_fallback);
+    p->od_base = (unsigned)base;
+    p->allocation = (enum spot_allocation)alloc;
+    p->spot_pools = (unsigned)pools;
+    spot_parse(c, conf_group(c, g, "spot", false), p->types, p->n_types, zones, &p->spot);
+
     const config_setting_t *list = conf_list(c, g, "policies", false);
     unsigned n = list ? (unsigned)config_setting_length(list) : 0;
     if (n > ASG_MAX_POLICIES) conf_error(c, list, "at most %d policies, got %u", ASG_MAX_POLICIES, n);
@@ -194,6 +246,8 @@ bool asg_parse(conf *c, const config_setting_t *g, const struct ec2_catalog *cat
     }
     return conf_errors(c) == before;
 }
+
+void asg_params_free(struct asg_params *p) { spot_params_free(&p->spot); }
 
 /* ---- members ------------------------------------------------------------------------------- */
 
@@ -215,14 +269,31 @@ static unsigned alive_in(const struct asg *g, unsigned zone)
     return k;
 }
 
+/* Capacity units of live members (pending or in service), and of those the On-Demand ones. */
 static unsigned alive(const struct asg *g)
 {
     unsigned k = 0;
-    for (uint32_t i = 0; i < g->n; i++) k += g->members[i].state != M_TERMINATING;
+    for (uint32_t i = 0; i < g->n; i++) k += g->members[i].state != M_TERMINATING ? g->members[i].weight : 0;
     return k;
 }
 
-static void add_member(struct asg *g, uint32_t inst, enum member_state state, bool rebalancing, sim_time since)
+static unsigned alive_on_demand(const struct asg *g)
+{
+    unsigned k = 0;
+    for (uint32_t i = 0; i < g->n; i++)
+        k += g->members[i].state != M_TERMINATING && !g->members[i].spot ? g->members[i].weight : 0;
+    return k;
+}
+
+/* On-Demand units the base and the percentage above it require at the current desired capacity. */
+static unsigned on_demand_target(const struct asg *g)
+{
+    if (g->desired <= g->p->od_base) return g->desired;
+    return g->p->od_base + (unsigned)ceil((g->desired - g->p->od_base) * g->p->od_pct / 100.0 - 1e-9);
+}
+
+static void add_member(struct asg *g, uint32_t inst, enum member_state state, bool rebalancing, sim_time since,
+                       bool spot, unsigned weight)
 {
     if (inst >= g->map_cap) {
         uint32_t cap = g->map_cap ? g->map_cap : 64;
@@ -236,12 +307,40 @@ static void add_member(struct asg *g, uint32_t inst, enum member_state state, bo
         g->members = sim_xrealloc(g->members, g->cap * sizeof *g->members);
     }
     g->member_of[inst] = (int32_t)g->n;
-    g->members[g->n++] = (struct member){inst, (uint8_t)state, rebalancing, since, since, 0, 0};
+    g->members[g->n++] = (struct member){inst, (uint8_t)state, rebalancing, spot, (uint8_t)weight, NONE, since, since, 0, 0};
 }
 
-static void launch(struct asg *g, unsigned zone, bool rebalancing)
+static unsigned weight_of(const struct asg *g, const struct ec2_type *t)
 {
-    add_member(g, ec2_launch(g->ec2, g->p->type, zone, false), M_PENDING, rebalancing, sim_now(g->s));
+    for (unsigned i = 0; i < g->p->n_types; i++)
+        if (g->p->types[i] == t) return g->p->weights[i];
+    return 1;
+}
+
+/* Launches one instance into zone in the market the On-Demand base and percentage call for. Returns
+ * the new member, or NULL when no spot pool has room and there is no fallback (retried later). */
+static struct member *launch(struct asg *g, unsigned zone, bool rebalancing)
+{
+    bool spot = g->spot && alive_on_demand(g) >= on_demand_target(g);
+    const struct ec2_type *t = g->p->types[0];
+    int pool = -1;
+    if (spot) {
+        pool = spot_choose(g->spot, g->p->allocation, g->p->spot_pools, zone);
+        if (pool >= 0) t = spot_pool_type(g->spot, pool);
+        else if (g->p->od_fallback) spot = false;
+        else return NULL;
+    }
+    uint32_t inst = ec2_launch(g->ec2, t, zone, false);
+    add_member(g, inst, M_PENDING, rebalancing, sim_now(g->s), spot, weight_of(g, t));
+    if (spot) spot_attach(g->spot, pool, inst);
+    return &g->members[g->n - 1];
+}
+
+static void retry_later(struct asg *g)
+{
+    if (g->retry_pending) return;
+    g->retry_pending = true;
+    sim_schedule(g->s, 60 * SIM_SEC, g->id, EV_RETRY, NULL, 0);
 }
 
 /* The up zone with the fewest live members, or -1 when every zone is down. */
@@ -272,14 +371,17 @@ static struct member *victim(struct asg *g, int exclude_zone)
             zone_n = n;
         }
     }
+    /* the market with more than its share goes first, to keep the On-Demand base and percentage */
+    int excess = alive_on_demand(g) > on_demand_target(g) ? 0 : alive(g) - alive_on_demand(g) > 0 ? 1 : -1;
     struct member *best = NULL;
     for (uint32_t i = 0; i < g->n; i++) {
         struct member *mb = &g->members[i];
         if (mb->state == M_TERMINATING || (int)ec2_zone(g->ec2, mb->inst) != zone) continue;
-        if (!best) {
+        if (!best || (excess >= 0 && mb->spot == excess && best->spot != excess)) {
             best = mb;
             continue;
         }
+        if (excess >= 0 && best->spot == excess && mb->spot != excess) continue;
         sim_time now = sim_now(g->s);
         switch (g->p->termination) {
         case ASG_TERM_OLDEST: best = mb->launched < best->launched ? mb : best; break;
@@ -309,11 +411,14 @@ static void reconcile(struct asg *g)
     while (alive(g) - g->surplus < g->desired) {
         int z = emptiest_zone(g);
         if (z < 0) return; /* every zone is down: nothing can launch */
-        launch(g, (unsigned)z, false);
+        if (!launch(g, (unsigned)z, false)) {
+            retry_later(g);
+            return;
+        }
     }
-    while (alive(g) - g->surplus > g->desired) {
+    for (;;) { /* remove while the capacity stays at or above desired (weights may leave it above) */
         struct member *mb = victim(g, -1);
-        if (!mb) return;
+        if (!mb || alive(g) - g->surplus < g->desired + mb->weight) return;
         terminate(g, mb);
     }
 }
@@ -330,8 +435,9 @@ static void rebalance(struct asg *g)
         for (unsigned z = 0; z < az_count(g->az); z++)
             if (az_up(g->az, z) && alive_in(g, z) > most) most = alive_in(g, z);
         if (most < alive_in(g, (unsigned)lo) + 2 || alive(g) + 1 > g->max + margin) return;
-        launch(g, (unsigned)lo, true);
-        g->surplus++;
+        struct member *mb = launch(g, (unsigned)lo, true);
+        if (!mb) return;
+        g->surplus += mb->weight;
     }
 }
 
@@ -383,6 +489,7 @@ static void on_grace_end(sim *s, void *self, const void *payload)
 static void record_load(struct asg *g, enum asg_metric m, double load)
 {
     int64_t hour = (sim_now(g->s) - g->p->period / 2) / (3600 * SIM_SEC);
+    if (hour < 0) return;
     unsigned slot = (unsigned)(hour % HISTORY_HOURS);
     if (g->load_hour[m][slot] != hour) {
         g->load_hour[m][slot] = hour;
@@ -567,6 +674,49 @@ static void on_predict(sim *s, void *self, const void *payload)
     sim_schedule(s, 3600 * SIM_SEC, g->id, EV_PREDICT, NULL, 0);
 }
 
+static void on_retry(sim *s, void *self, const void *payload)
+{
+    (void)s;
+    (void)payload;
+    struct asg *g = self;
+    g->retry_pending = false;
+    reconcile(g);
+}
+
+/* Spot: a rebalance recommendation. With capacity rebalancing, launch the replacement now and let the
+ * instance at risk go when the replacement is in service. */
+static void spot_rebalance(void *ctx, uint32_t inst)
+{
+    struct asg *g = ctx;
+    struct member *mb = member(g, inst);
+    metrics_event(g->m, METRICS_EV_SPOT_REBALANCE, mb ? (int)ec2_zone(g->ec2, inst) : -1, inst, 0);
+    if (!mb || !g->p->capacity_rebalance || mb->state == M_TERMINATING) return;
+    int z = emptiest_zone(g);
+    if (z < 0) return;
+    struct member *r = launch(g, (unsigned)z, true);
+    if (!r) return;
+    r->replaces = inst;
+    g->surplus += r->weight;
+}
+
+/* Spot: two minutes left. Stop sending it work; it counts as capacity until it is gone. */
+static void spot_notice(void *ctx, uint32_t inst)
+{
+    struct asg *g = ctx;
+    struct member *mb = member(g, inst);
+    metrics_event(g->m, METRICS_EV_SPOT_NOTICE, mb ? (int)ec2_zone(g->ec2, inst) : -1, inst, 0);
+    if (mb && elb_registered(g->elb, inst) && elb_registration(g->elb, inst) == ELB_REGISTERED)
+        elb_deregister(g->elb, inst);
+}
+
+/* Spot: the interruption. Requests still in the instance fail; the group replaces it. */
+static void spot_interrupt(void *ctx, uint32_t inst)
+{
+    struct asg *g = ctx;
+    metrics_event(g->m, METRICS_EV_SPOT_INTERRUPTION, (int)ec2_zone(g->ec2, inst), inst, 0);
+    if (ec2_state(g->ec2, inst) != EC2_TERMINATED) ec2_terminate(g->ec2, inst);
+}
+
 static void check_members(sim *s, void *self)
 {
     struct asg *g = self;
@@ -575,8 +725,8 @@ static void check_members(sim *s, void *self)
     SIM_ASSERT(s, pending + in_service + terminating == g->n, "group members do not add up");
 }
 
-static sim_handler_fn *const handlers[N_KINDS] = {on_grace_end, on_scheduled, on_predict};
-static const char *const kind_names[N_KINDS] = {"grace_end", "scheduled_action", "predictive_scaling"};
+static sim_handler_fn *const handlers[N_KINDS] = {on_grace_end, on_scheduled, on_predict, on_retry};
+static const char *const kind_names[N_KINDS] = {"grace_end", "scheduled_action", "predictive_scaling", "retry_launch"};
 static const sim_model_ops ops = {"asg", N_KINDS, handlers, kind_names, check_members};
 
 /* ---- public surface ------------------------------------------------------------------------ */
@@ -610,13 +760,21 @@ struct asg *asg_create(sim *s, const struct asg_params *p, struct ec2 *e, struct
     if (used[ASG_CPU]) g->cw[ASG_CPU] = cw_create(s, p->period, p->delay, sample_cpu_fn, published, g);
     if (used[ASG_REQUESTS_PER_TARGET])
         g->cw[ASG_REQUESTS_PER_TARGET] = cw_create(s, p->period, p->delay, sample_requests_fn, published, g);
-    for (unsigned i = 0; i < g->desired; i++) {
+    if (p->od_pct < 100 && p->spot.n_pools > 0)
+        g->spot = spot_create(s, &p->spot, &(struct spot_owner){g, spot_rebalance, spot_notice, spot_interrupt});
+    while (alive(g) < g->desired) {
         int z = emptiest_zone(g);
         if (z < 0) break;
-        if (in_service) /* an existing group: running, past its warm-up and grace period */
-            add_member(g, ec2_launch(e, p->type, (unsigned)z, true), M_IN_SERVICE, false, -p->warmup - p->grace);
-        else
-            launch(g, (unsigned)z, false);
+        struct member *mb = launch(g, (unsigned)z, false);
+        if (!mb) {
+            retry_later(g);
+            break;
+        }
+        if (in_service) { /* an existing group: running, past its warm-up and grace period */
+            ec2_start_running(e, mb->inst);
+            mb->state = M_IN_SERVICE;
+            mb->launched = mb->in_service = -p->warmup - p->grace;
+        }
     }
     return g;
 }
@@ -625,6 +783,7 @@ void asg_destroy(struct asg *g)
 {
     if (!g) return;
     for (int k = 0; k < ASG_N_METRICS; k++) cw_destroy(g->cw[k]);
+    spot_destroy(g->spot);
     free(g->members);
     free(g->member_of);
     free(g);
@@ -651,17 +810,19 @@ void asg_instance_changed(struct asg *g, uint32_t inst, enum ec2_state from, enu
             mb->busy_mark = server_busy_core_seconds(ec2_server(g->ec2, inst));
             mb->routed_mark = 0;
             if (g->p->grace > 0) sim_schedule(g->s, g->p->grace, g->id, EV_GRACE_END, &inst, sizeof inst);
-            if (mb->rebalancing) { /* its counterpart in the fullest zone can go now */
+            if (mb->rebalancing) { /* its counterpart can go now: the instance at risk, or the fullest zone's */
                 mb->rebalancing = false;
-                g->surplus--;
-                struct member *v = victim(g, (int)ec2_zone(g->ec2, inst));
-                if (v) terminate(g, v);
+                g->surplus -= mb->weight;
+                struct member *v = mb->replaces != NONE ? member(g, mb->replaces) : victim(g, (int)ec2_zone(g->ec2, inst));
+                mb->replaces = NONE;
+                if (v && v->state != M_TERMINATING) terminate(g, v);
                 rebalance(g);
             }
         }
         break;
     case EC2_TERMINATED:
-        if (mb->rebalancing) g->surplus--;
+        if (mb->rebalancing) g->surplus -= mb->weight;
+        if (mb->spot) spot_detach(g->spot, inst);
         remove_member(g, mb);
         reconcile(g);
         break;
@@ -688,9 +849,12 @@ void asg_target_health_changed(struct asg *g, uint32_t target)
     if (mb && g->p->health == ASG_HEALTH_ELB) check_health(g, mb);
 }
 
-void asg_target_unused(struct asg *g, uint32_t target)
+bool asg_target_unused(struct asg *g, uint32_t target)
 {
-    if (member(g, target) && ec2_state(g->ec2, target) != EC2_TERMINATED) ec2_terminate(g->ec2, target);
+    struct member *mb = member(g, target);
+    if (!mb) return false;
+    if (mb->state == M_TERMINATING && ec2_state(g->ec2, target) != EC2_TERMINATED) ec2_terminate(g->ec2, target);
+    return true;
 }
 
 unsigned asg_desired(const struct asg *g) { return g->desired; }
@@ -709,5 +873,13 @@ void asg_counts(const struct asg *g, unsigned *pending, unsigned *in_service, un
         }
     }
 }
+
+void asg_capacity(const struct asg *g, unsigned *on_demand, unsigned *spot)
+{
+    *on_demand = alive_on_demand(g);
+    *spot = alive(g) - *on_demand;
+}
+
+struct spot *asg_spot(const struct asg *g) { return g->spot; }
 
 double asg_metric_value(const struct asg *g, enum asg_metric m) { return g->cw[m] ? cw_latest(g->cw[m]) : NAN; }

@@ -32,7 +32,16 @@
  *     is recomputed every hour from the history so far (AWS refreshes it daily: with a mean by hour of
  *     day, only the newest day's hour differs).
  *
- * Leaves out (for now): mixed instance types and spot, lifecycle hooks, instance
+ * - Mixed instances (section 2.5): several types with weights (capacity units each); On-Demand base
+ *   capacity and percentage above it decide each launch's market; On-Demand launches use the first
+ *   type; spot launches go to a pool chosen by the allocation strategy (spot.h), else On-Demand when
+ *   od_fallback is set, else they are retried a minute later. Scale-in removes from the market in
+ *   excess first. A spot interruption notice deregisters the instance (draining); the interruption
+ *   terminates it (requests still in it fail) and the group replaces it. With capacity rebalancing a
+ *   rebalance recommendation launches the replacement first and terminates the instance at risk
+ *   when the replacement is in service (section 2.6).
+ *
+ * Leaves out (for now): lifecycle hooks, instance
  * protection, warm pools, maximum instance lifetime, capacity rebalancing.
  * Invariant: min <= desired <= max (max + rebalancing margin while rebalancing); every member is in
  * exactly one of pending, in service, terminating.
@@ -50,6 +59,7 @@
 #include "elb.h"
 #include "metrics.h"
 #include "sim.h"
+#include "spot.h"
 
 enum asg_metric { ASG_CPU, ASG_REQUESTS_PER_TARGET, ASG_N_METRICS };
 enum asg_policy_type { ASG_TARGET_TRACKING, ASG_STEP, ASG_SIMPLE, ASG_SCHEDULED, ASG_PREDICTIVE };
@@ -80,9 +90,20 @@ struct asg_policy {
     int64_t set_min, set_max, set_desired; /* scheduled: new values, -1 = unchanged */
 };
 
+#define ASG_MAX_TYPES 8
+
 struct asg_params {
-    const struct ec2_type *type;  /* borrowed from the catalog */
-    unsigned min, max, desired;
+    unsigned n_types;             /* instance types, in priority order for On-Demand launches */
+    const struct ec2_type *types[ASG_MAX_TYPES]; /* borrowed from the catalog */
+    unsigned weights[ASG_MAX_TYPES]; /* capacity units an instance of the type provides, >= 1 */
+    unsigned min, max, desired;   /* capacity units */
+    unsigned od_base;             /* On-Demand base capacity, units (default 0, section 2.5) */
+    double od_pct;                /* On-Demand share of capacity above the base, percent (default 100) */
+    enum spot_allocation allocation; /* default lowest-price, AWS's default (section 2.5) */
+    unsigned spot_pools;          /* lowest-price: over this many cheapest pools (default 2) */
+    bool capacity_rebalance;      /* replace a spot instance at its rebalance recommendation */
+    bool od_fallback;             /* launch On-Demand when no spot pool has capacity */
+    struct spot_params spot;      /* pools of the group's types x zones */
     enum asg_health_type health;
     sim_time grace;               /* ns */
     sim_time cooldown;            /* ns, default cooldown */
@@ -93,8 +114,11 @@ struct asg_params {
     struct asg_policy policies[ASG_MAX_POLICIES];
 };
 
-/* Reads an `asg` group (instance types from cat). Returns false after reporting mistakes. */
-bool asg_parse(conf *c, const config_setting_t *g, const struct ec2_catalog *cat, struct asg_params *p);
+/* Reads an `asg` group (instance types from cat) for a region of `zones` zones. Returns false after
+ * reporting mistakes. Free with asg_params_free. */
+bool asg_parse(conf *c, const config_setting_t *g, const struct ec2_catalog *cat, unsigned zones,
+               struct asg_params *p);
+void asg_params_free(struct asg_params *p);
 
 struct asg;
 
@@ -108,14 +132,19 @@ void asg_destroy(struct asg *g);
 void asg_instance_changed(struct asg *g, uint32_t inst, enum ec2_state from, enum ec2_state to);
 void asg_zone_changed(struct asg *g, unsigned zone, bool up);
 void asg_target_health_changed(struct asg *g, uint32_t target);
-/* A target the group deregistered is done draining. */
-void asg_target_unused(struct asg *g, uint32_t target);
+/* A target is done draining. Returns false when it is not the group's; otherwise the group
+ * terminates it if it was being removed (an instance with a spot notice keeps running until AWS
+ * interrupts it). */
+bool asg_target_unused(struct asg *g, uint32_t target);
 
 unsigned asg_desired(const struct asg *g);
 unsigned asg_min(const struct asg *g);
 unsigned asg_max(const struct asg *g);
 /* Members by state: pending (booting), in service, terminating (draining or about to be). */
 void asg_counts(const struct asg *g, unsigned *pending, unsigned *in_service, unsigned *terminating);
+/* Capacity units of live members (pending or in service) by market. */
+void asg_capacity(const struct asg *g, unsigned *on_demand, unsigned *spot);
+struct spot *asg_spot(const struct asg *g); /* the group's spot pools, NULL when it uses none */
 /* The latest published value of a metric (NaN if none or unused). */
 double asg_metric_value(const struct asg *g, enum asg_metric m);
 uint64_t asg_scaling_actions(const struct asg *g);

@@ -30,7 +30,7 @@ bool cloud_parse(conf *c, const config_setting_t *design, const struct ec2_catal
     p->launch_at_start = start == 1;
 
     const config_setting_t *asg = conf_group(c, design, "asg", false);
-    if (asg) p->has_asg = asg_parse(c, asg, cat, &p->asg);
+    if (asg) p->has_asg = asg_parse(c, asg, cat, p->region.n, &p->asg);
     const config_setting_t *fleet = conf_list(c, design, "fleet", !asg);
     unsigned n = fleet ? (unsigned)config_setting_length(fleet) : 0;
     if (fleet && n == 0 && !asg) conf_error(c, fleet, "needs at least one group of instances");
@@ -56,6 +56,7 @@ void cloud_params_free(struct cloud_params *p)
 {
     az_params_free(&p->region);
     ec2_params_free(&p->instances);
+    asg_params_free(&p->asg);
 }
 
 /* ---- wiring -------------------------------------------------------------------------------- */
@@ -103,6 +104,7 @@ static void request_lost(void *ctx, const struct request *r) { elb_lost(((struct
 static void target_unused(void *ctx, uint32_t t)
 {
     struct cloud *c = ctx;
+    if (c->asg && asg_target_unused(c->asg, t)) return;
     if (ec2_state(c->ec2, t) != EC2_TERMINATED) ec2_terminate(c->ec2, t);
 }
 
@@ -112,11 +114,15 @@ static void target_health_changed(void *ctx, uint32_t t)
     if (c->asg) asg_target_health_changed(c->asg, t);
 }
 
-static void probe_scaling(const void *ctx, double *desired, double *metric)
+static void probe_scaling(const void *ctx, double *desired, double *metric, double *od, double *spot)
 {
     const struct cloud *c = ctx;
     if (!c->asg) return;
     *desired = asg_desired(c->asg);
+    unsigned on_demand, on_spot;
+    asg_capacity(c->asg, &on_demand, &on_spot);
+    *od = on_demand;
+    *spot = on_spot;
     const struct asg_params *p = &c->p->asg;
     for (unsigned k = 0; k < p->n_policies; k++)
         if (p->policies[k].type != ASG_SCHEDULED) {

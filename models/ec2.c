@@ -241,6 +241,15 @@ uint32_t ec2_launch(struct ec2 *e, const struct ec2_type *t, unsigned zone, bool
     return i;
 }
 
+void ec2_start_running(struct ec2 *e, uint32_t i)
+{
+    struct instance *in = &e->inst[i];
+    SIM_ASSERT(e->s, in->state == EC2_PENDING, "instance %u is not pending", i);
+    disarm(e, in);
+    arm_failure(e, i);
+    set_state(e, i, EC2_RUNNING);
+}
+
 void ec2_drain(struct ec2 *e, uint32_t i)
 {
     SIM_ASSERT(e->s, e->inst[i].state == EC2_RUNNING, "drain of instance %u in state %s", i,

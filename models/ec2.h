@@ -92,6 +92,9 @@ void ec2_destroy(struct ec2 *e);
  * true starts it already running (a fleet that exists at the start of the run). */
 uint32_t ec2_launch(struct ec2 *e, const struct ec2_type *t, unsigned zone, bool running);
 
+/* A PENDING instance skips the rest of its boot and runs now (a group that exists at time 0). */
+void ec2_start_running(struct ec2 *e, uint32_t inst);
+
 /* DRAINING: the owner stops sending work; ec2_terminate ends it. Only from RUNNING. */
 void ec2_drain(struct ec2 *e, uint32_t inst);
 /* TERMINATED, now; requests still in it are lost. From any state but TERMINATED. */

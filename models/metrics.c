@@ -10,7 +10,8 @@ const char *const metrics_error_names[METRICS_N_ERRORS] = {"queue_full", "no_hea
 const char *const metrics_event_names[METRICS_N_EVENT_KINDS] = {
     "instance_pending", "instance_running", "instance_draining", "instance_terminated", "instance_unreachable",
     "instance_failed", "zone_down", "zone_up", "target_healthy", "target_unhealthy", "target_draining",
-    "target_unused", "scaling", "replaced_unhealthy"};
+    "target_unused", "scaling", "replaced_unhealthy", "spot_rebalance_recommendation", "spot_interruption_notice",
+    "spot_interruption"};
 
 enum { EV_REPORT, EV_WARMUP, N_KINDS };
 
@@ -76,8 +77,9 @@ static void emit(struct metrics *m)
     for (int z = 0; z < METRICS_ZONES; z++) r->healthy_targets[z] = NAN;
     if (m->probe.instances) m->probe.instances(m->probe.ctx, r->instances);
     if (m->probe.healthy) m->probe.healthy(m->probe.ctx, r->healthy_targets);
-    r->desired = r->scaling_metric = NAN;
-    if (m->probe.scaling) m->probe.scaling(m->probe.ctx, &r->desired, &r->scaling_metric);
+    r->desired = r->scaling_metric = r->capacity_on_demand = r->capacity_spot = NAN;
+    if (m->probe.scaling)
+        m->probe.scaling(m->probe.ctx, &r->desired, &r->scaling_metric, &r->capacity_on_demand, &r->capacity_spot);
     if (m->status == 0) {
         m->status = m->row_fn(m->row_ctx, r);
         if (m->status < 0) sim_stop(m->s);

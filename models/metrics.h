@@ -42,7 +42,7 @@ enum metrics_event_kind {
     METRICS_EV_INSTANCE_TERMINATED, METRICS_EV_INSTANCE_UNREACHABLE, METRICS_EV_INSTANCE_FAILED,
     METRICS_EV_ZONE_DOWN, METRICS_EV_ZONE_UP, METRICS_EV_TARGET_HEALTHY, METRICS_EV_TARGET_UNHEALTHY,
     METRICS_EV_TARGET_DRAINING, METRICS_EV_TARGET_UNUSED, METRICS_EV_SCALING, METRICS_EV_REPLACED,
-    METRICS_N_EVENT_KINDS
+    METRICS_EV_SPOT_REBALANCE, METRICS_EV_SPOT_NOTICE, METRICS_EV_SPOT_INTERRUPTION, METRICS_N_EVENT_KINDS
 };
 extern const char *const metrics_event_names[METRICS_N_EVENT_KINDS];
 
@@ -76,6 +76,8 @@ struct metrics_row {
     uint64_t cross_zone_bytes;  /* response bytes that crossed zones in the interval */
     double desired;             /* auto scaling group's desired capacity at t_s; NaN without one */
     double scaling_metric;      /* the latest datapoint its policies saw (their first policy's metric); NaN */
+    double capacity_on_demand;  /* its live capacity units on On-Demand at t_s; NaN without a group */
+    double capacity_spot;       /* and on spot */
 };
 
 /* What the design tells metrics about itself. Optional callbacks may be NULL. */
@@ -86,7 +88,7 @@ struct metrics_probe {
     double (*cores)(const void *ctx);             /* cores available at attach; later changes: metrics_set_cores */
     void (*instances)(const void *ctx, double out[4]);     /* optional: see metrics_row.instances */
     void (*healthy)(const void *ctx, double out[METRICS_ZONES]); /* optional: see metrics_row */
-    void (*scaling)(const void *ctx, double *desired, double *metric); /* optional: see metrics_row */
+    void (*scaling)(const void *ctx, double *desired, double *metric, double *od, double *spot); /* optional */
 };
 
 typedef int metrics_row_fn(void *ctx, const struct metrics_row *row); /* 0 or a negative error */

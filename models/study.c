@@ -190,7 +190,7 @@ static void run_values(const struct study_params *p, const struct metrics_totals
 /* ---- output -------------------------------------------------------------------------------- */
 
 /* The series columns: fixed ones, then one per error reason, instance state and zone. */
-enum { N_SERIES_COLS = 16 + METRICS_N_ERRORS + 4 + METRICS_ZONES };
+enum { N_SERIES_COLS = 18 + METRICS_N_ERRORS + 4 + METRICS_ZONES };
 struct series_layout {
     char names[METRICS_N_ERRORS + METRICS_ZONES][40];
     struct h5out_col cols[N_SERIES_COLS];
@@ -233,6 +233,8 @@ static void build_series_layout(struct series_layout *l)
     l->cols[n++] = ROW_COL(cross_zone_bytes, H5OUT_U64);
     l->cols[n++] = ROW_COL(desired, H5OUT_F64);
     l->cols[n++] = ROW_COL(scaling_metric, H5OUT_F64);
+    l->cols[n++] = ROW_COL(capacity_on_demand, H5OUT_F64);
+    l->cols[n++] = ROW_COL(capacity_spot, H5OUT_F64);
     l->n = n;
 }
 

@@ -236,6 +236,28 @@ void conf_error_in(conf *c, const config_setting_t *group, const char *name, con
     va_end(ap);
 }
 
+FILE *conf_open_data(conf *c, const config_setting_t *group, const char *name, char *path, size_t len)
+{
+    const char *file = NULL;
+    if (!conf_get_string(c, group, name, true, &file) || file == NULL) return NULL;
+    if (file[0] == '/' || c->include_dir == NULL) snprintf(path, len, "%s", file);
+    else snprintf(path, len, "%s/%s", c->include_dir, file);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) conf_error_in(c, group, name, "cannot open %s: %s", path, strerror(errno));
+    return f;
+}
+
+void conf_error_data(conf *c, const char *file, unsigned line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(c->diag, "%s:%u: ", file, line);
+    vfprintf(c->diag, fmt, ap);
+    fputc('\n', c->diag);
+    va_end(ap);
+    c->errors++;
+}
+
 /* The start of every getter: finds the member and returns true when there is a setting *s to read;
  * otherwise *ok is what the getter returns (false only for a missing required setting). */
 static bool present(conf *c, const config_setting_t *group, const char *name, bool required,

@@ -157,6 +157,15 @@ void conf_error(conf *c, const config_setting_t *s, const char *fmt, ...)
 void conf_error_in(conf *c, const config_setting_t *group, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Opens the data file (a trace, a price series) named by the string setting `name` of group, for
+ * reading; a relative name is relative to the study file's directory. The path used is written to
+ * path[len]. NULL, with a diagnostic at the setting, when it is absent or cannot be opened. */
+FILE *conf_open_data(conf *c, const config_setting_t *group, const char *name, char *path, size_t len);
+
+/* Reports a mistake at line `line` of a data file: "FILE:LINE: message", counted like the others. */
+void conf_error_data(conf *c, const char *file, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* Report every setting no getter has read as "unknown setting", with a "did you mean" suggestion
  * when a name asked for in the same group is close. Call once, after all models have read their
  * settings. Returns the number reported (also added to conf_errors). */
