@@ -359,30 +359,41 @@ static int emptiest_zone(const struct asg *g)
     return best;
 }
 
-/* Zone balance first (the zone with the most live members), then the termination policy. */
+/* Which member to remove: the purchase option in excess of the On-Demand base and percentage first
+ * (a mixed-instances group aligns to its distribution before anything else), then zone balance (the
+ * zone with the most of those), then the termination policy (section 2.4). exclude_zone is skipped. */
 static struct member *victim(struct asg *g, int exclude_zone)
 {
+    unsigned od = alive_on_demand(g), all = alive(g);
+    int market = od > on_demand_target(g) ? 0 : all > od ? 1 : -1; /* 0 On-Demand, 1 spot, -1 either */
+    bool any_of_market = false;
+    for (uint32_t i = 0; i < g->n && market >= 0; i++)
+        any_of_market |= g->members[i].state != M_TERMINATING && g->members[i].spot == market &&
+                         (int)ec2_zone(g->ec2, g->members[i].inst) != exclude_zone;
+    if (!any_of_market) market = -1;
     int zone = -1;
     unsigned zone_n = 0;
     for (unsigned z = 0; z < az_count(g->az); z++) {
-        unsigned n = alive_in(g, z);
+        unsigned n = 0;
+        for (uint32_t i = 0; i < g->n; i++) {
+            const struct member *mb = &g->members[i];
+            n += mb->state != M_TERMINATING && ec2_zone(g->ec2, mb->inst) == z && (market < 0 || mb->spot == market);
+        }
         if ((int)z != exclude_zone && n > zone_n) {
             zone = (int)z;
             zone_n = n;
         }
     }
-    /* the market with more than its share goes first, to keep the On-Demand base and percentage */
-    int excess = alive_on_demand(g) > on_demand_target(g) ? 0 : alive(g) - alive_on_demand(g) > 0 ? 1 : -1;
     struct member *best = NULL;
+    sim_time now = sim_now(g->s);
     for (uint32_t i = 0; i < g->n; i++) {
         struct member *mb = &g->members[i];
         if (mb->state == M_TERMINATING || (int)ec2_zone(g->ec2, mb->inst) != zone) continue;
-        if (!best || (excess >= 0 && mb->spot == excess && best->spot != excess)) {
+        if (market >= 0 && mb->spot != market) continue;
+        if (!best) {
             best = mb;
             continue;
         }
-        if (excess >= 0 && best->spot == excess && mb->spot != excess) continue;
-        sim_time now = sim_now(g->s);
         switch (g->p->termination) {
         case ASG_TERM_OLDEST: best = mb->launched < best->launched ? mb : best; break;
         case ASG_TERM_NEWEST: best = mb->launched > best->launched ? mb : best; break;

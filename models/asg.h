@@ -36,7 +36,7 @@
  *   capacity and percentage above it decide each launch's market; On-Demand launches use the first
  *   type; spot launches go to a pool chosen by the allocation strategy (spot.h), else On-Demand when
  *   od_fallback is set, else they are retried a minute later. Scale-in removes from the market in
- *   excess first. A spot interruption notice deregisters the instance (draining); the interruption
+ *   excess first (before zone balance). A spot interruption notice deregisters the instance (draining); the interruption
  *   terminates it (requests still in it fail) and the group replaces it. With capacity rebalancing a
  *   rebalance recommendation launches the replacement first and terminates the instance at risk
  *   when the replacement is in service (section 2.6).

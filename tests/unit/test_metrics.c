@@ -118,7 +118,7 @@ static struct fake *fake_create(sim_time horizon, sim_time interval, sim_time wa
     f->cores = cores;
     f->m = metrics_create(f->s, &(struct metrics_params){interval, warmup}, on_row, f);
     f->id = sim_register(f->s, &fake_ops, f);
-    metrics_attach(f->m, &(struct metrics_probe){f, probe_in_system, probe_busy, probe_cores, NULL, NULL});
+    metrics_attach(f->m, &(struct metrics_probe){f, probe_in_system, probe_busy, probe_cores, NULL, NULL, NULL});
     return f;
 }
 
