@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { EV_GRACE_END, EV_SCHEDULED, EV_PREDICT, EV_RETRY, N_KINDS };
+enum { EV_GRACE_END, EV_SCHEDULED, EV_PREDICT, EV_RETRY, EV_EVALUATE, N_KINDS };
 
 #define HISTORY_HOURS (14 * 24) /* predictive scaling looks back at most 14 days */
 
@@ -43,6 +43,11 @@ struct asg {
     struct cw *cw[ASG_N_METRICS];
     double period_s;
     sim_time cooldown_until[ASG_MAX_POLICIES];
+    bool eval_pending;     /* datapoints published at one instant are acted on once */
+    /* instances each sampled datapoint was measured over, waiting for its publication (a FIFO) */
+    unsigned measured_n[ASG_N_METRICS][CW_HISTORY];
+    uint64_t measured_head[ASG_N_METRICS], measured_tail[ASG_N_METRICS];
+    unsigned measured_on[ASG_N_METRICS]; /* for the latest published datapoint */
     uint64_t actions;
     /* predictive scaling: the load (metric x instances) by absolute hour, a ring of HISTORY_HOURS */
     double load_sum[ASG_N_METRICS][HISTORY_HOURS];
@@ -438,7 +443,7 @@ static void reconcile(struct asg *g)
  * max + max(1, 10% of max); each launch, once in service, is paired with a termination in the fullest. */
 static void rebalance(struct asg *g)
 {
-    unsigned margin = g->max / 10 > 1 ? (g->max + 9) / 10 : 1;
+    unsigned margin = g->max / 10 > 1 ? g->max / 10 : 1; /* whole instances within max + 10% */
     for (;;) {
         int lo = emptiest_zone(g);
         if (lo < 0) return;
@@ -478,9 +483,13 @@ static void check_health(struct asg *g, struct member *mb)
 {
     if (mb->state == M_TERMINATING || !unhealthy(g, mb)) return;
     if (mb->state == M_IN_SERVICE && sim_now(g->s) < mb->in_service + g->p->grace) return; /* grace: look again later */
-    metrics_event(g->m, METRICS_EV_REPLACED, (int)ec2_zone(g->ec2, mb->inst), mb->inst, 0);
-    terminate(g, mb);
-    if (ec2_state(g->ec2, mb->inst) != EC2_TERMINATED) ec2_terminate(g->ec2, mb->inst); /* dead already */
+    uint32_t inst = mb->inst;
+    enum ec2_state st = ec2_state(g->ec2, inst);
+    metrics_event(g->m, METRICS_EV_REPLACED, (int)ec2_zone(g->ec2, inst), inst, 0);
+    terminate(g, mb); /* may remove mb (and move another member into its slot): use inst from here */
+    /* an instance that cannot answer has nothing to drain; one the balancer found unhealthy drains */
+    if ((st == EC2_FAILED || st == EC2_UNREACHABLE) && member(g, inst) && ec2_state(g->ec2, inst) != EC2_TERMINATED)
+        ec2_terminate(g->ec2, inst);
     reconcile(g);
 }
 
@@ -525,6 +534,7 @@ static double sample_cpu(struct asg *g)
         mb->busy_mark = busy;
     }
     record_load(g, ASG_CPU, sum); /* percent-instances: the average times the instances averaged */
+    g->measured_n[ASG_CPU][g->measured_tail[ASG_CPU]++ % CW_HISTORY] = k;
     return k ? sum / k : NAN;
 }
 
@@ -542,19 +552,18 @@ static double sample_requests(struct asg *g)
         mb->routed_mark = routed;
     }
     record_load(g, ASG_REQUESTS_PER_TARGET, (double)sum);
+    g->measured_n[ASG_REQUESTS_PER_TARGET][g->measured_tail[ASG_REQUESTS_PER_TARGET]++ % CW_HISTORY] = k;
     return k ? (double)sum / k : NAN;
 }
 
 static double sample_cpu_fn(void *ctx) { return sample_cpu(ctx); }
 static double sample_requests_fn(void *ctx) { return sample_requests(ctx); }
 
-/* Instances the metric says are needed at the policy's target. */
+/* Instances the latest datapoint says are needed at the policy's target: the load it measured (the
+ * value times the instances it was measured over, not those in service now) over the target. */
 static unsigned needed(const struct asg *g, const struct asg_policy *p, double v)
 {
-    unsigned n = 0;
-    for (uint32_t i = 0; i < g->n; i++)
-        n += g->members[i].state == M_IN_SERVICE && (p->metric != ASG_CPU || !warming(g, &g->members[i]));
-    return (unsigned)ceil(n * v / p->target - 1e-9);
+    return (unsigned)ceil(g->measured_on[p->metric] * v / p->target - 1e-9);
 }
 
 static bool any_warming(const struct asg *g)
@@ -573,7 +582,7 @@ static unsigned out_of_warmup(const struct asg *g)
 
 static void evaluate(struct asg *g)
 {
-    unsigned out = g->desired, in = 0;
+    unsigned out = 0, in = 0;
     bool all_in = false, any_tt = false;
     for (unsigned k = 0; k < g->p->n_policies; k++) {
         const struct asg_policy *p = &g->p->policies[k];
@@ -582,13 +591,13 @@ static void evaluate(struct asg *g)
         double v = cw_latest(w);
         switch (p->type) {
         case ASG_TARGET_TRACKING: {
-            if (!p->scale_in) break;
-            if (!any_tt) all_in = true;
-            any_tt = true;
             if (cw_in_alarm(w, &p->high)) {
                 unsigned want = needed(g, p, v);
                 out = want > out ? want : out;
             }
+            if (!p->scale_in) break;
+            if (!any_tt) all_in = true;
+            any_tt = true;
             if (cw_in_alarm(w, &p->low)) {
                 unsigned want = needed(g, p, v);
                 in = want > in ? want : in;
@@ -627,10 +636,35 @@ static void evaluate(struct asg *g)
     else if (any_tt && all_in && in < g->desired && !any_warming(g)) set_desired(g, in);
 }
 
-static void published(void *ctx, double value)
+/* A datapoint was published: note what it was measured over, and evaluate the policies once per
+ * instant (both metrics may publish at the same time). */
+static void published_metric(struct asg *g, enum asg_metric m)
+{
+    g->measured_on[m] = g->measured_n[m][g->measured_head[m]++ % CW_HISTORY];
+    if (g->eval_pending) return;
+    g->eval_pending = true;
+    sim_schedule(g->s, 0, g->id, EV_EVALUATE, NULL, 0);
+}
+
+static void published_cpu(void *ctx, double value)
 {
     (void)value;
-    evaluate(ctx);
+    published_metric(ctx, ASG_CPU);
+}
+
+static void published_requests(void *ctx, double value)
+{
+    (void)value;
+    published_metric(ctx, ASG_REQUESTS_PER_TARGET);
+}
+
+static void on_evaluate(sim *s, void *self, const void *payload)
+{
+    (void)s;
+    (void)payload;
+    struct asg *g = self;
+    g->eval_pending = false;
+    evaluate(g);
 }
 
 static void on_scheduled(sim *s, void *self, const void *payload)
@@ -736,8 +770,9 @@ static void check_members(sim *s, void *self)
     SIM_ASSERT(s, pending + in_service + terminating == g->n, "group members do not add up");
 }
 
-static sim_handler_fn *const handlers[N_KINDS] = {on_grace_end, on_scheduled, on_predict, on_retry};
-static const char *const kind_names[N_KINDS] = {"grace_end", "scheduled_action", "predictive_scaling", "retry_launch"};
+static sim_handler_fn *const handlers[N_KINDS] = {on_grace_end, on_scheduled, on_predict, on_retry, on_evaluate};
+static const char *const kind_names[N_KINDS] = {"grace_end", "scheduled_action", "predictive_scaling", "retry_launch",
+                                                "evaluate_policies"};
 static const sim_model_ops ops = {"asg", N_KINDS, handlers, kind_names, check_members};
 
 /* ---- public surface ------------------------------------------------------------------------ */
@@ -768,9 +803,9 @@ struct asg *asg_create(sim *s, const struct asg_params *p, struct ec2 *e, struct
     for (int k = 0; k < ASG_N_METRICS; k++)
         for (unsigned i = 0; i < HISTORY_HOURS; i++) g->load_hour[k][i] = -1;
     if (buffer >= 0) sim_schedule(s, 3600 * SIM_SEC - buffer, g->id, EV_PREDICT, NULL, 0);
-    if (used[ASG_CPU]) g->cw[ASG_CPU] = cw_create(s, p->period, p->delay, sample_cpu_fn, published, g);
+    if (used[ASG_CPU]) g->cw[ASG_CPU] = cw_create(s, p->period, p->delay, sample_cpu_fn, published_cpu, g);
     if (used[ASG_REQUESTS_PER_TARGET])
-        g->cw[ASG_REQUESTS_PER_TARGET] = cw_create(s, p->period, p->delay, sample_requests_fn, published, g);
+        g->cw[ASG_REQUESTS_PER_TARGET] = cw_create(s, p->period, p->delay, sample_requests_fn, published_requests, g);
     if (p->od_pct < 100 && p->spot.n_pools > 0)
         g->spot = spot_create(s, &p->spot, &(struct spot_owner){g, spot_rebalance, spot_notice, spot_interrupt});
     while (alive(g) < g->desired) {

@@ -184,8 +184,8 @@ static void on_failed(sim *s, void *self, const void *payload)
     struct instance *in = &e->inst[i];
     SIM_ASSERT(s, serving(in->state), "instance %u fails in state %s", i, ec2_state_names[in->state]);
     in->fail = 0;
-    set_state(e, i, EC2_FAILED);
-    server_kill(in->server, e->owner.lost, e->owner.ctx);
+    set_state(e, i, EC2_FAILED); /* the owner may launch instances and move e->inst: index again */
+    server_kill(e->inst[i].server, e->owner.lost, e->owner.ctx);
 }
 
 static void check_conservation(sim *s, void *self)
@@ -263,7 +263,7 @@ void ec2_terminate(struct ec2 *e, uint32_t i)
     SIM_ASSERT(e->s, in->state != EC2_TERMINATED, "instance %u terminated twice", i);
     disarm(e, in);
     set_state(e, i, EC2_TERMINATED);
-    server_kill(in->server, e->owner.lost, e->owner.ctx);
+    server_kill(e->inst[i].server, e->owner.lost, e->owner.ctx);
 }
 
 void ec2_zone_changed(struct ec2 *e, unsigned zone, bool up)
@@ -274,7 +274,7 @@ void ec2_zone_changed(struct ec2 *e, unsigned zone, bool up)
         if (!up && (in->state == EC2_PENDING || serving(in->state))) {
             disarm(e, in);
             set_state(e, i, EC2_UNREACHABLE);
-            server_kill(in->server, e->owner.lost, e->owner.ctx);
+            server_kill(e->inst[i].server, e->owner.lost, e->owner.ctx);
         } else if (up && in->state == EC2_UNREACHABLE) {
             set_state(e, i, EC2_PENDING);
             start_boot(e, i);
