@@ -18,6 +18,8 @@ struct member {
     uint8_t state;         /* enum member_state */
     bool rebalancing;      /* launched to rebalance: a termination follows it when it is in service */
     bool spot;             /* bought on the spot market */
+    bool noticed;          /* spot: its interruption notice came (deregister it as soon as it registers) */
+    bool doomed;           /* a pending member replaces it: it goes when that one is in service */
     uint8_t weight;        /* capacity units */
     uint32_t replaces;     /* capacity rebalancing: the at-risk instance it replaces, or NONE */
     sim_time launched;     /* ns */
@@ -312,7 +314,8 @@ static void add_member(struct asg *g, uint32_t inst, enum member_state state, bo
         g->members = sim_xrealloc(g->members, g->cap * sizeof *g->members);
     }
     g->member_of[inst] = (int32_t)g->n;
-    g->members[g->n++] = (struct member){inst, (uint8_t)state, rebalancing, spot, (uint8_t)weight, NONE, since, since, 0, 0};
+    g->members[g->n++] = (struct member){inst, (uint8_t)state, rebalancing, spot, false, false, (uint8_t)weight, NONE, since,
+                                         since, 0, 0};
 }
 
 static unsigned weight_of(const struct asg *g, const struct ec2_type *t)
@@ -367,22 +370,24 @@ static int emptiest_zone(const struct asg *g)
 /* Which member to remove: the purchase option in excess of the On-Demand base and percentage first
  * (a mixed-instances group aligns to its distribution before anything else), then zone balance (the
  * zone with the most of those), then the termination policy (section 2.4). exclude_zone is skipped. */
-static struct member *victim(struct asg *g, int exclude_zone)
+static struct member *victim_in(struct asg *g, int exclude_zone, int market, bool strict)
 {
-    unsigned od = alive_on_demand(g), all = alive(g);
-    int market = od > on_demand_target(g) ? 0 : all > od ? 1 : -1; /* 0 On-Demand, 1 spot, -1 either */
     bool any_of_market = false;
     for (uint32_t i = 0; i < g->n && market >= 0; i++)
-        any_of_market |= g->members[i].state != M_TERMINATING && g->members[i].spot == market &&
-                         (int)ec2_zone(g->ec2, g->members[i].inst) != exclude_zone;
-    if (!any_of_market) market = -1;
+        any_of_market |= g->members[i].state != M_TERMINATING && !g->members[i].rebalancing && !g->members[i].doomed &&
+                         g->members[i].spot == market && (int)ec2_zone(g->ec2, g->members[i].inst) != exclude_zone;
+    if (!any_of_market) {
+        if (strict) return NULL;
+        market = -1;
+    }
     int zone = -1;
     unsigned zone_n = 0;
     for (unsigned z = 0; z < az_count(g->az); z++) {
         unsigned n = 0;
         for (uint32_t i = 0; i < g->n; i++) {
             const struct member *mb = &g->members[i];
-            n += mb->state != M_TERMINATING && ec2_zone(g->ec2, mb->inst) == z && (market < 0 || mb->spot == market);
+            n += mb->state != M_TERMINATING && !mb->rebalancing && !mb->doomed && ec2_zone(g->ec2, mb->inst) == z &&
+                 (market < 0 || mb->spot == market);
         }
         if ((int)z != exclude_zone && n > zone_n) {
             zone = (int)z;
@@ -393,7 +398,8 @@ static struct member *victim(struct asg *g, int exclude_zone)
     sim_time now = sim_now(g->s);
     for (uint32_t i = 0; i < g->n; i++) {
         struct member *mb = &g->members[i];
-        if (mb->state == M_TERMINATING || (int)ec2_zone(g->ec2, mb->inst) != zone) continue;
+        if (mb->state == M_TERMINATING || mb->rebalancing || mb->doomed || (int)ec2_zone(g->ec2, mb->inst) != zone)
+            continue;
         if (market >= 0 && mb->spot != market) continue;
         if (!best) {
             best = mb;
@@ -410,8 +416,29 @@ static struct member *victim(struct asg *g, int exclude_zone)
     return best;
 }
 
+/* The member to remove next: from the purchase option in excess, if any (market -1: either). Members
+ * launched to rebalance are never chosen: their pairing removes an instance for them. */
+static struct member *victim(struct asg *g, int exclude_zone)
+{
+    unsigned od = alive_on_demand(g), all = alive(g);
+    return victim_in(g, exclude_zone, od > on_demand_target(g) ? 0 : all > od ? 1 : -1, false);
+}
+
+/* A member launched to replace another will not: the other stays. */
+static void release_pairing(struct asg *g, struct member *mb)
+{
+    if (mb->rebalancing) {
+        mb->rebalancing = false;
+        g->surplus -= mb->weight;
+    }
+    struct member *old = mb->replaces != NONE ? member(g, mb->replaces) : NULL;
+    if (old) old->doomed = false;
+    mb->replaces = NONE;
+}
+
 static void terminate(struct asg *g, struct member *mb)
 {
+    release_pairing(g, mb);
     mb->state = M_TERMINATING;
     uint32_t t = mb->inst;
     if (elb_registered(g->elb, t) && elb_registration(g->elb, t) == ELB_REGISTERED) {
@@ -434,8 +461,21 @@ static void reconcile(struct asg *g)
     }
     for (;;) { /* remove while the capacity stays at or above desired (weights may leave it above) */
         struct member *mb = victim(g, -1);
-        if (!mb || alive(g) - g->surplus < g->desired + mb->weight) return;
+        if (!mb || alive(g) - g->surplus < g->desired + mb->weight) break;
         terminate(g, mb);
+    }
+    /* replacements and zone outages can leave On-Demand short of its base and percentage while the
+     * capacity is right: launch On-Demand first, and let a spot instance go when it is in service */
+    while (g->spot && alive_on_demand(g) < on_demand_target(g)) {
+        struct member *old = victim_in(g, -1, 1, true);
+        int z = emptiest_zone(g);
+        if (!old || z < 0) return;
+        uint32_t old_inst = old->inst;
+        struct member *r = launch(g, (unsigned)z, true); /* On-Demand: it is short */
+        if (!r) return;
+        r->replaces = old_inst;
+        member(g, old_inst)->doomed = true;
+        g->surplus += r->weight;
     }
 }
 
@@ -741,6 +781,7 @@ static void spot_rebalance(void *ctx, uint32_t inst)
     struct member *r = launch(g, (unsigned)z, true);
     if (!r) return;
     r->replaces = inst;
+    member(g, inst)->doomed = true;
     g->surplus += r->weight;
 }
 
@@ -750,6 +791,7 @@ static void spot_notice(void *ctx, uint32_t inst)
     struct asg *g = ctx;
     struct member *mb = member(g, inst);
     metrics_event(g->m, METRICS_EV_SPOT_NOTICE, mb ? (int)ec2_zone(g->ec2, inst) : -1, inst, 0);
+    if (mb) mb->noticed = true;
     if (mb && elb_registered(g->elb, inst) && elb_registration(g->elb, inst) == ELB_REGISTERED)
         elb_deregister(g->elb, inst);
 }
@@ -855,19 +897,25 @@ void asg_instance_changed(struct asg *g, uint32_t inst, enum ec2_state from, enu
             mb->in_service = sim_now(g->s);
             mb->busy_mark = server_busy_core_seconds(ec2_server(g->ec2, inst));
             mb->routed_mark = 0;
+            if (mb->noticed && elb_registered(g->elb, inst) && elb_registration(g->elb, inst) == ELB_REGISTERED)
+                elb_deregister(g->elb, inst); /* noticed while booting: it must not take traffic */
             if (g->p->grace > 0) sim_schedule(g->s, g->p->grace, g->id, EV_GRACE_END, &inst, sizeof inst);
             if (mb->rebalancing) { /* its counterpart can go now: the instance at risk, or the fullest zone's */
                 mb->rebalancing = false;
                 g->surplus -= mb->weight;
-                struct member *v = mb->replaces != NONE ? member(g, mb->replaces) : victim(g, (int)ec2_zone(g->ec2, inst));
+                /* the instance at risk, or one of the same purchase option in the fullest other zone (none:
+                 * the surplus is released and the next reconcile removes whatever is in excess) */
+                struct member *v = mb->replaces != NONE ? member(g, mb->replaces)
+                                                        : victim_in(g, (int)ec2_zone(g->ec2, inst), mb->spot, true);
                 mb->replaces = NONE;
+                if (v) v->doomed = false;
                 if (v && v->state != M_TERMINATING) terminate(g, v);
                 rebalance(g);
             }
         }
         break;
     case EC2_TERMINATED:
-        if (mb->rebalancing) g->surplus -= mb->weight;
+        release_pairing(g, mb);
         if (mb->spot) spot_detach(g->spot, inst);
         remove_member(g, mb);
         reconcile(g);

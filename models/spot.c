@@ -8,7 +8,7 @@
 
 #include <gsl/gsl_rng.h>
 
-const char *const spot_band_names[SPOT_N_BANDS] = {"<5%", "5-10%", "10-15%", "15-20%", ">20%"};
+const char *const spot_band_names[SPOT_N_BANDS + 1] = {"<5%", "5-10%", "10-15%", "15-20%", ">20%", NULL};
 static const double band_midpoint[SPOT_N_BANDS] = {0.025, 0.075, 0.125, 0.175, 0.225};
 static const double month_s = 30.0 * 86400.0;
 
@@ -22,10 +22,11 @@ static bool read_prices(conf *c, const config_setting_t *g, struct spot_pool_par
     char path[1024];
     FILE *f = conf_open_data(c, g, "price_file", path, sizeof path);
     if (!f) return false;
-    char line[256];
+    char *line = NULL;
+    size_t line_cap = 0;
     unsigned lineno = 0, cap = 0;
     bool ok = true;
-    while (fgets(line, sizeof line, f)) {
+    while (getline(&line, &line_cap, f) >= 0) {
         lineno++;
         char *p = line;
         while (*p == ' ' || *p == '\t') p++;
@@ -57,6 +58,7 @@ static bool read_prices(conf *c, const config_setting_t *g, struct spot_pool_par
         pp->price_t[pp->n_prices] = t;
         pp->price[pp->n_prices++] = price;
     }
+    free(line);
     fclose(f);
     if (ok && pp->n_prices == 0) {
         conf_error_data(c, path, 1, "no prices in the file");
@@ -207,14 +209,17 @@ static void on_reclaim(sim *s, void *self, const void *payload)
     struct spot *sp = self;
     int k;
     memcpy(&k, payload, sizeof k);
-    uint32_t take = (uint32_t)ceil(sp->p->reclaim_fraction * sp->pools[k].size);
+    uint32_t take = (uint32_t)ceil(sp->p->reclaim_fraction * sp->pools[k].size), left = 0;
+    for (uint32_t i = 0; i < sp->cap; i++) left += sp->inst[i].pool == k && !sp->inst[i].interrupt;
+    /* selection sampling: each candidate is taken with probability (still to take) / (still to see) */
     for (uint32_t i = 0; i < sp->cap && take > 0; i++) {
         struct tracked *tr = &sp->inst[i];
         if (tr->pool != k || tr->interrupt) continue; /* not in the pool, or already noticed */
-        if (gsl_rng_uniform(sp->reclaim_rng) < (double)take / sp->pools[k].size) {
+        if (gsl_rng_uniform(sp->reclaim_rng) * left < take) {
             give_notice(sp, i);
             take--;
         }
+        left--;
     }
     sim_schedule(s, sim_delay(s, dist_exp(sp->reclaim_rng, month_s / sp->p->reclaims_per_month)), sp->id, EV_RECLAIM,
                  &k, sizeof k);

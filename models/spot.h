@@ -37,7 +37,7 @@
 #define SPOT_NOTICE (120 * SIM_SEC) /* the two-minute interruption notice */
 
 enum spot_band { SPOT_BAND_LT5, SPOT_BAND_5_10, SPOT_BAND_10_15, SPOT_BAND_15_20, SPOT_BAND_GT20, SPOT_N_BANDS };
-extern const char *const spot_band_names[SPOT_N_BANDS];
+extern const char *const spot_band_names[SPOT_N_BANDS + 1]; /* NULL-terminated */
 
 enum spot_allocation { SPOT_LOWEST_PRICE, SPOT_CAPACITY_OPTIMIZED, SPOT_PRICE_CAPACITY_OPTIMIZED };
 
