@@ -968,6 +968,12 @@ void asg_counts(const struct asg *g, unsigned *pending, unsigned *in_service, un
     }
 }
 
+void asg_counts_by_market(const struct asg *g, unsigned out[2][3])
+{
+    memset(out, 0, 6 * sizeof out[0][0]);
+    for (uint32_t i = 0; i < g->n; i++) out[g->members[i].spot][g->members[i].state]++;
+}
+
 void asg_capacity(const struct asg *g, unsigned *on_demand, unsigned *spot)
 {
     *on_demand = alive_on_demand(g);

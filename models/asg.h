@@ -142,6 +142,8 @@ unsigned asg_min(const struct asg *g);
 unsigned asg_max(const struct asg *g);
 /* Members by state: pending (booting), in service, terminating (draining or about to be). */
 void asg_counts(const struct asg *g, unsigned *pending, unsigned *in_service, unsigned *terminating);
+/* Members by market (0 On-Demand, 1 spot) and state (0 pending, 1 in service, 2 terminating). */
+void asg_counts_by_market(const struct asg *g, unsigned out[2][3]);
 /* Capacity units of live members (pending or in service) by market. */
 void asg_capacity(const struct asg *g, unsigned *on_demand, unsigned *spot);
 struct spot *asg_spot(const struct asg *g); /* the group's spot pools, NULL when it uses none */

@@ -114,19 +114,21 @@ static void target_health_changed(void *ctx, uint32_t t)
     if (c->asg) asg_target_health_changed(c->asg, t);
 }
 
-static void probe_scaling(const void *ctx, double *desired, double *metric, double *od, double *spot)
+static void probe_scaling(const void *ctx, struct metrics_row *row)
 {
     const struct cloud *c = ctx;
     if (!c->asg) return;
-    *desired = asg_desired(c->asg);
-    unsigned on_demand, on_spot;
+    row->desired = asg_desired(c->asg);
+    unsigned on_demand, on_spot, counts[2][3];
     asg_capacity(c->asg, &on_demand, &on_spot);
-    *od = on_demand;
-    *spot = on_spot;
+    row->capacity_on_demand = on_demand;
+    row->capacity_spot = on_spot;
+    asg_counts_by_market(c->asg, counts);
+    for (int k = 0; k < 6; k++) row->group[k / 3][k % 3] = counts[k / 3][k % 3];
     const struct asg_params *p = &c->p->asg;
     for (unsigned k = 0; k < p->n_policies; k++)
         if (p->policies[k].type != ASG_SCHEDULED) {
-            *metric = asg_metric_value(c->asg, p->policies[k].metric);
+            row->scaling_metric = asg_metric_value(c->asg, p->policies[k].metric);
             break;
         }
 }

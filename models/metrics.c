@@ -78,8 +78,8 @@ static void emit(struct metrics *m)
     if (m->probe.instances) m->probe.instances(m->probe.ctx, r->instances);
     if (m->probe.healthy) m->probe.healthy(m->probe.ctx, r->healthy_targets);
     r->desired = r->scaling_metric = r->capacity_on_demand = r->capacity_spot = NAN;
-    if (m->probe.scaling)
-        m->probe.scaling(m->probe.ctx, &r->desired, &r->scaling_metric, &r->capacity_on_demand, &r->capacity_spot);
+    for (int k = 0; k < 6; k++) r->group[k / 3][k % 3] = NAN;
+    if (m->probe.scaling) m->probe.scaling(m->probe.ctx, r);
     if (m->status == 0) {
         m->status = m->row_fn(m->row_ctx, r);
         if (m->status < 0) sim_stop(m->s);

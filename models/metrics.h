@@ -78,6 +78,8 @@ struct metrics_row {
     double scaling_metric;      /* the latest datapoint its policies saw (their first policy's metric); NaN */
     double capacity_on_demand;  /* its live capacity units on On-Demand at t_s; NaN without a group */
     double capacity_spot;       /* and on spot */
+    double group[2][3];         /* its members at t_s by market (On-Demand, spot) and state (pending, in
+                                   service, terminating: draining or about to end); NaN without a group */
 };
 
 /* What the design tells metrics about itself. Optional callbacks may be NULL. */
@@ -88,7 +90,7 @@ struct metrics_probe {
     double (*cores)(const void *ctx);             /* cores available at attach; later changes: metrics_set_cores */
     void (*instances)(const void *ctx, double out[4]);     /* optional: see metrics_row.instances */
     void (*healthy)(const void *ctx, double out[METRICS_ZONES]); /* optional: see metrics_row */
-    void (*scaling)(const void *ctx, double *desired, double *metric, double *od, double *spot); /* optional */
+    void (*scaling)(const void *ctx, struct metrics_row *row); /* optional: fills desired .. group */
 };
 
 typedef int metrics_row_fn(void *ctx, const struct metrics_row *row); /* 0 or a negative error */

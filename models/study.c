@@ -190,7 +190,7 @@ static void run_values(const struct study_params *p, const struct metrics_totals
 /* ---- output -------------------------------------------------------------------------------- */
 
 /* The series columns: fixed ones, then one per error reason, instance state and zone. */
-enum { N_SERIES_COLS = 18 + METRICS_N_ERRORS + 4 + METRICS_ZONES };
+enum { N_SERIES_COLS = 24 + METRICS_N_ERRORS + 4 + METRICS_ZONES };
 struct series_layout {
     char names[METRICS_N_ERRORS + METRICS_ZONES][40];
     struct h5out_col cols[N_SERIES_COLS];
@@ -235,6 +235,12 @@ static void build_series_layout(struct series_layout *l)
     l->cols[n++] = ROW_COL(scaling_metric, H5OUT_F64);
     l->cols[n++] = ROW_COL(capacity_on_demand, H5OUT_F64);
     l->cols[n++] = ROW_COL(capacity_spot, H5OUT_F64);
+    static const char *const group_cols[6] = {"group_on_demand_pending", "group_on_demand_in_service",
+                                              "group_on_demand_terminating", "group_spot_pending",
+                                              "group_spot_in_service", "group_spot_terminating"};
+    for (int k = 0; k < 6; k++)
+        l->cols[n++] = (struct h5out_col){group_cols[k], H5OUT_F64,
+                                          offsetof(struct metrics_row, group) + k * sizeof(double), NULL, 0};
     l->n = n;
 }
 
