@@ -33,6 +33,7 @@
 #include "metrics.h"
 #include "sim.h"
 #include "study.h"
+#include "testheld.h"
 #include "testutil.h"
 #include "workload.h"
 
@@ -40,38 +41,6 @@
 
 /* ---- resources a test holds: released by the teardown even when an assertion fails midway ------ */
 
-typedef void cleanup_fn(void *p);
-static void *held_ptr[16];
-static cleanup_fn *held_fn[16];
-static size_t n_held;
-
-static void hold(void *p, cleanup_fn *fn)
-{
-    if (n_held < 16) {
-        held_ptr[n_held] = p;
-        held_fn[n_held++] = fn;
-    }
-}
-
-static void unhold(void *p)
-{
-    for (size_t i = 0; i < n_held; i++)
-        if (held_ptr[i] == p) {
-            held_ptr[i] = held_ptr[--n_held];
-            held_fn[i] = held_fn[n_held];
-            return;
-        }
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    while (n_held > 0) {
-        n_held--;
-        held_fn[n_held](held_ptr[n_held]);
-    }
-    return 0;
-}
 
 /* c6i.large at speed 1.0 here (simpler arithmetic than the catalog's 1.13); slow.large is made up: a
  * twentieth of the speed, to overload one target of a fleet. */

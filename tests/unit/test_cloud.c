@@ -26,6 +26,7 @@
 #include "metrics.h"
 #include "sim.h"
 #include "study.h"
+#include "testheld.h"
 #include "testutil.h"
 #include "workload.h"
 
@@ -33,38 +34,6 @@
 
 /* ---- resources a test holds: released by the teardown even when an assertion fails midway ------ */
 
-typedef void cleanup_fn(void *p);
-static void *held_ptr[16];
-static cleanup_fn *held_fn[16];
-static size_t n_held;
-
-static void hold(void *p, cleanup_fn *fn)
-{
-    if (n_held < 16) {
-        held_ptr[n_held] = p;
-        held_fn[n_held++] = fn;
-    }
-}
-
-static void unhold(void *p)
-{
-    for (size_t i = 0; i < n_held; i++)
-        if (held_ptr[i] == p) {
-            held_ptr[i] = held_ptr[--n_held];
-            held_fn[i] = held_fn[n_held];
-            return;
-        }
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    while (n_held > 0) {
-        n_held--;
-        held_fn[n_held](held_ptr[n_held]);
-    }
-    return 0;
-}
 
 static const char catalog[] =
     "ec2_catalog: { region = \"us-east-1\"; prices_date = \"2026-11\"; source = \"unit test\";\n"
