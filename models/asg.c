@@ -79,6 +79,92 @@ static void parse_alarm(conf *c, const config_setting_t *g, struct cw_alarm *a)
     a->evaluation = (unsigned)n;
 }
 
+/* One cron field: comma-separated items, each "*", "a", "a-b", optionally "/step". Sets bits lo..hi. */
+static bool cron_field(const char *text, unsigned lo, unsigned hi, uint64_t *bits, bool *any)
+{
+    *bits = 0;
+    *any = text[0] == '*' && text[1] == '\0';
+    const char *p = text;
+    for (;;) {
+        unsigned a = lo, b = hi, step = 1;
+        char *end;
+        if (*p == '*') {
+            p++;
+        } else {
+            if (*p < '0' || *p > '9') return false;
+            a = b = (unsigned)strtoul(p, &end, 10);
+            p = end;
+            if (*p == '-') {
+                if (p[1] < '0' || p[1] > '9') return false;
+                b = (unsigned)strtoul(p + 1, &end, 10);
+                p = end;
+            }
+        }
+        if (*p == '/') {
+            if (p[1] < '0' || p[1] > '9') return false;
+            step = (unsigned)strtoul(p + 1, &end, 10);
+            p = end;
+            if (step == 0) return false;
+        }
+        if (a < lo || b > hi || a > b) return false;
+        for (unsigned v = a; v <= b; v += step) *bits |= UINT64_C(1) << v;
+        if (*p == '\0') return true;
+        if (*p++ != ',') return false;
+    }
+}
+
+static void parse_cron(conf *c, const config_setting_t *g, struct asg_policy *p)
+{
+    const char *text = NULL;
+    if (!conf_get_string(c, g, "cron", true, &text) || !text) return;
+    char field[5][64];
+    int n = sscanf(text, "%63s %63s %63s %63s %63s", field[0], field[1], field[2], field[3], field[4]);
+    uint64_t bits[5];
+    bool any[5];
+    static const unsigned lo[5] = {0, 0, 1, 1, 0}, hi[5] = {59, 23, 31, 12, 7};
+    static const char *const names[5] = {"minute", "hour", "day of month", "month", "day of week"};
+    if (n != 5) {
+        conf_error_in(c, g, "cron", "needs 5 fields (minute hour day-of-month month day-of-week), got %d in \"%s\"",
+                      n < 0 ? 0 : n, text);
+        return;
+    }
+    for (int i = 0; i < 5; i++)
+        if (!cron_field(field[i], lo[i], hi[i], &bits[i], &any[i])) {
+            conf_error_in(c, g, "cron", "the %s field \"%s\" is not *, a number in [%u, %u], a range or a list "
+                                        "(with an optional /step)", names[i], field[i], lo[i], hi[i]);
+            return;
+        }
+    p->cron = true;
+    p->cron_minute = bits[0];
+    p->cron_hour = (uint32_t)bits[1];
+    p->cron_dom = (uint32_t)bits[2];
+    p->cron_month = (uint32_t)bits[3];
+    p->cron_dow = (uint8_t)(bits[4] | (bits[4] >> 7)); /* 7 folded onto Sunday */
+    p->cron_dom_any = any[2];
+    p->cron_dow_any = any[4];
+}
+
+/* The first minute at or after t (ns) that the policy's cron expression matches, within 4 years; the
+ * calendar starts on a Monday, 1 January, of 365-day years. -1 if none. */
+static sim_time cron_next(const struct asg_policy *p, sim_time t)
+{
+    static const unsigned month_days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int64_t minute = (t + 60 * SIM_SEC - 1) / (60 * SIM_SEC);
+    for (int64_t m = minute; m < minute + 4 * 365 * 1440; m++) {
+        if (!(p->cron_minute >> (m % 60) & 1) || !(p->cron_hour >> ((m / 60) % 24) & 1)) continue;
+        int64_t day = m / 1440;
+        unsigned doy = (unsigned)(day % 365), month = 0;
+        while (doy >= month_days[month]) doy -= month_days[month++];
+        unsigned dom = doy + 1, dow = (unsigned)((day + 1) % 7); /* day 0 is a Monday */
+        if (!(p->cron_month >> (month + 1) & 1)) continue;
+        bool dom_ok = p->cron_dom >> dom & 1, dow_ok = p->cron_dow >> dow & 1;
+        /* as in cron: when both are restricted, either may match */
+        bool day_ok = p->cron_dom_any || p->cron_dow_any ? dom_ok && dow_ok : dom_ok || dow_ok;
+        if (day_ok) return m * 60 * SIM_SEC;
+    }
+    return -1;
+}
+
 static void parse_policy(conf *c, const config_setting_t *g, const struct asg_params *gp, struct asg_policy *p)
 {
     int type = 0, metric = 0;
@@ -149,8 +235,14 @@ static void parse_policy(conf *c, const config_setting_t *g, const struct asg_pa
     case ASG_SCHEDULED: {
         double at = 0, every = 0;
         p->set_min = p->set_max = p->set_desired = -1;
-        conf_get_duration(c, g, "at", true, CONF_IN(0, 9e9), &at);
-        conf_get_duration(c, g, "every", false, CONF_IN(60, 9e9), &every);
+        if (config_setting_get_member(g, "cron")) {
+            parse_cron(c, g, p);
+            if (config_setting_get_member(g, "at") || config_setting_get_member(g, "every"))
+                conf_error_in(c, g, "cron", "give either cron or at (and every), not both");
+        } else {
+            conf_get_duration(c, g, "at", true, CONF_IN(0, 9e9), &at);
+            conf_get_duration(c, g, "every", false, CONF_IN(60, 9e9), &every);
+        }
         conf_get_int(c, g, "min", false, 0, 100000, &p->set_min);
         conf_get_int(c, g, "max", false, 0, 100000, &p->set_max);
         conf_get_int(c, g, "desired", false, 0, 100000, &p->set_desired);
@@ -718,6 +810,8 @@ static void on_scheduled(sim *s, void *self, const void *payload)
     if (g->max < g->min) g->max = g->min;
     set_desired(g, p->set_desired >= 0 ? (unsigned)p->set_desired : g->desired); /* clamps to the new bounds */
     if (p->every > 0) sim_schedule(s, p->every, g->id, EV_SCHEDULED, &k, sizeof k);
+    sim_time next = p->cron ? cron_next(p, sim_now(s) + 1) : -1;
+    if (next >= 0) sim_schedule_at(s, next, g->id, EV_SCHEDULED, &k, sizeof k);
 }
 
 /* The forecast load of absolute hour next_hour: the mean of the same hour of day over the days in the
@@ -838,7 +932,8 @@ struct asg *asg_create(sim *s, const struct asg_params *p, struct ec2 *e, struct
     sim_time buffer = -1;
     for (unsigned k = 0; k < p->n_policies; k++) {
         const struct asg_policy *pol = &p->policies[k];
-        if (pol->type == ASG_SCHEDULED) sim_schedule_at(s, pol->at, g->id, EV_SCHEDULED, &k, sizeof k);
+        sim_time first = pol->cron ? cron_next(pol, 0) : pol->at;
+        if (pol->type == ASG_SCHEDULED && first >= 0) sim_schedule_at(s, first, g->id, EV_SCHEDULED, &k, sizeof k);
         else used[pol->metric] = true;
         if (pol->type == ASG_PREDICTIVE && pol->buffer > buffer) buffer = pol->buffer;
     }

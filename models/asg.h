@@ -24,7 +24,9 @@
  *   step: an alarm (threshold, M of N) whose breach size selects a step adjustment, counted against
  *     capacity out of warm-up so repeated breaches do not add twice;
  *   simple: an alarm and a fixed adjustment, then a cooldown (default 300 s) before the next one;
- *   scheduled: at a time (optionally repeating every period), set min, max and/or desired;
+ *   scheduled: at a time (optionally repeating every period), or at the minutes a cron expression
+ *     "minute hour day-of-month month day-of-week" matches, set min, max and/or desired; the
+ *     simulated calendar starts on a Monday, 1 January 00:00, of a 365-day year (as 2018 did);
  *   predictive: once it has 24 h of the metric's load (metric x instances), forecasts each hour of
  *     day as the mean of the same hour over up to the last 14 days, and a buffer before each hour
  *     (default 300 s, UNCONFIRMED for EC2) raises capacity to ceil(forecast / target); it never scales
@@ -87,6 +89,11 @@ struct asg_policy {
     unsigned n_steps;
     struct asg_step steps[ASG_MAX_STEPS];
     sim_time at, every;       /* scheduled: first time and repetition (0: once), ns */
+    bool cron;                /* scheduled by a cron expression instead of at/every */
+    uint64_t cron_minute;     /* bit m: minute m (0-59) matches */
+    uint32_t cron_hour, cron_dom, cron_month; /* bits: hours 0-23, days of month 1-31, months 1-12 */
+    uint8_t cron_dow;         /* bits: days of week, 0 = Sunday */
+    bool cron_dom_any, cron_dow_any;
     int64_t set_min, set_max, set_desired; /* scheduled: new values, -1 = unchanged */
 };
 

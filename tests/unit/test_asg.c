@@ -871,6 +871,41 @@ static void test_scheduled_actions_fire_at_their_time_repeat_and_set_min_max_des
     free_run(r);
 }
 
+static void test_cron_actions_fire_on_the_minutes_their_expression_matches(void **state)
+{
+    (void)state;
+    /* day 0 is a Monday: 09:30 on weekdays, 18:00 every day; days 5 and 6 are the weekend */
+    char *text = study_text("8d", 1, EXP20MS,
+                            BOOT30 "asg: { instance_type = \"c6i.large\"; min = 1; max = 10; desired = 2;\n"
+                            "  policies = ( { type = \"scheduled\"; cron = \"30 9 * * 1-5\"; desired = 5; },\n"
+                            "               { type = \"scheduled\"; cron = \"0 18 * * *\"; desired = 2; } ); };\n");
+    struct run *r = run_study(text);
+    double t[32], v[32];
+    size_t n = scalings(r, t, v, NULL, 32);
+    /* weekday mornings to 5, evenings back to 2; weekend 18:00 actions change nothing (already 2) */
+    static const double hours[] = {9.5, 18, 33.5, 42, 57.5, 66, 81.5, 90, 105.5, 114, 177.5, 186};
+    if (n != 12) print_scalings(r);
+    assert_int_equal(n, 12);
+    for (size_t i = 0; i < n; i++) {
+        assert_close(t[i], hours[i] * 3600, 0);
+        assert_close(v[i], i % 2 ? 2 : 5, 0);
+    }
+    free_run(r);
+}
+
+static void test_a_malformed_cron_expression_is_rejected(void **state)
+{
+    (void)state;
+    expect_diag("asg: { instance_type = \"c6i.large\"; min = 1; max = 4;\n"
+                "  policies = ( { type = \"scheduled\"; cron = \"0 25 * * *\"; desired = 2; } ); };\n",
+                "asg.cfg:12: designs.[0].asg.policies.[0].cron: the hour field \"25\" is not *, a number in [0, 23], "
+                "a range or a list (with an optional /step)\n");
+    expect_diag("asg: { instance_type = \"c6i.large\"; min = 1; max = 4;\n"
+                "  policies = ( { type = \"scheduled\"; cron = \"0 9 * *\"; desired = 2; } ); };\n",
+                "asg.cfg:12: designs.[0].asg.policies.[0].cron: needs 5 fields (minute hour day-of-month month "
+                "day-of-week), got 4 in \"0 9 * *\"\n");
+}
+
 /* ---- step and simple policies -------------------------------------------------------------------- */
 
 static void test_step_scaling_applies_the_adjustment_of_the_step_the_breach_falls_in(void **state)
@@ -1273,6 +1308,8 @@ int main(void)
         cmocka_unit_test_teardown(test_an_instance_replaced_for_elb_health_drains_before_it_is_terminated, teardown),
         cmocka_unit_test_teardown(test_a_zone_outage_relaunches_in_surviving_zones_and_rebalances_when_it_returns, teardown),
         cmocka_unit_test_teardown(test_scheduled_actions_fire_at_their_time_repeat_and_set_min_max_desired, teardown),
+        cmocka_unit_test_teardown(test_cron_actions_fire_on_the_minutes_their_expression_matches, teardown),
+        cmocka_unit_test_teardown(test_a_malformed_cron_expression_is_rejected, teardown),
         cmocka_unit_test_teardown(test_step_scaling_applies_the_adjustment_of_the_step_the_breach_falls_in, teardown),
         cmocka_unit_test_teardown(test_step_scaling_in_removes_what_the_step_says_and_keeps_it_removed, teardown),
         cmocka_unit_test_teardown(test_simple_scaling_in_removes_its_adjustment_and_keeps_it_removed, teardown),
