@@ -317,15 +317,6 @@ static struct parsed *parse(const char *text)
     return x;
 }
 
-static void assert_diag_is(struct diag *d, const char *expected)
-{
-    const char *text = diag_text(d);
-    if (strcmp(text, expected) != 0) {
-        print_error("diagnostics:\n%s\nexpected exactly:\n%s\n", text, expected);
-        fail();
-    }
-}
-
 static void test_parse_without_a_region_gives_three_zones_and_the_documented_rtts(void **state)
 {
     (void)state;

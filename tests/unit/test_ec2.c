@@ -567,15 +567,6 @@ static struct parsed *load(const char *text)
     return x;
 }
 
-static void assert_diag_is(struct diag *d, const char *expected)
-{
-    const char *text = diag_text(d);
-    if (strcmp(text, expected) != 0) {
-        print_error("diagnostics:\n%s\nexpected exactly:\n%s\n", text, expected);
-        fail();
-    }
-}
-
 static void test_parse_defaults_are_lognormal_40s_boot_no_failure_and_no_queue_limit(void **state)
 {
     (void)state;

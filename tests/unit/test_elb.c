@@ -1142,15 +1142,6 @@ static struct parsed *parse(const char *text)
     return x;
 }
 
-static void assert_diag_is(struct diag *d, const char *expected)
-{
-    const char *text = diag_text(d);
-    if (strcmp(text, expected) != 0) {
-        print_error("diagnostics:\n%s\nexpected exactly:\n%s\n", text, expected);
-        fail();
-    }
-}
-
 static void test_parse_defaults_are_the_alb_defaults(void **state)
 {
     (void)state;

@@ -75,4 +75,14 @@ static inline conf *load_or_fail(const char *text, const char *name, struct diag
     return c;
 }
 
+/* Fails the test, printing both texts, unless the diagnostics are exactly `expected`. */
+static inline void assert_diag_is(struct diag *d, const char *expected)
+{
+    const char *text = diag_text(d);
+    if (strcmp(text, expected) != 0) {
+        print_error("diagnostics:\n%s\nexpected exactly:\n%s\n", text, expected);
+        fail();
+    }
+}
+
 #endif

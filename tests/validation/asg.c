@@ -52,6 +52,7 @@
 #include <string.h>
 
 #include "asg.h"
+#include "checks.h"
 #include "cloud.h"
 #include "metrics.h"
 #include "stats.h"
@@ -207,7 +208,6 @@ static void free_design(struct cloud_params *p)
 
 /* ---- checks -------------------------------------------------------------------------------- */
 
-static int failures, checks;
 
 static void check_ci(const char *name, double exact, const double *x, unsigned n, const char *extra)
 {
@@ -219,18 +219,6 @@ static void check_ci(const char *name, double exact, const double *x, unsigned n
            ci.hi, n, extra ? " " : "", extra ? extra : "", pass);
 }
 
-static void check_true(const char *name, bool pass, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void check_true(const char *name, bool pass, const char *fmt, ...)
-{
-    failures += !pass;
-    checks++;
-    printf("check=%s ", name);
-    va_list ap;
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf(" pass=%d\n", pass);
-}
 
 static void minmax(const double *x, unsigned n, double *lo, double *hi)
 {

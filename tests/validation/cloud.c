@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks.h"
 #include "cloud.h"
 #include "metrics.h"
 #include "stats.h"
@@ -168,7 +169,6 @@ static void add_group(struct cloud_params *p, unsigned type, unsigned count, int
 
 /* ---- checks -------------------------------------------------------------------------------- */
 
-static int failures, checks;
 
 static void check_ci(const char *name, double exact, const double *x, unsigned n, double slack, const char *extra)
 {
@@ -182,18 +182,6 @@ static void check_ci(const char *name, double exact, const double *x, unsigned n
            pass);
 }
 
-static void check_true(const char *name, bool pass, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void check_true(const char *name, bool pass, const char *fmt, ...)
-{
-    failures += !pass;
-    checks++;
-    printf("check=%s ", name);
-    va_list ap;
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf(" pass=%d\n", pass);
-}
 
 /* ---- queueing formulas --------------------------------------------------------------------- */
 

@@ -64,6 +64,7 @@
 #include <gsl/gsl_cdf.h>
 
 #include "asg.h"
+#include "checks.h"
 #include "cloud.h"
 #include "metrics.h"
 #include "spot.h"
@@ -84,20 +85,7 @@ static const char catalog[] =
 
 /* ---- checks -------------------------------------------------------------------------------- */
 
-static int failures, checks;
 
-static void check_true(const char *name, bool pass, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void check_true(const char *name, bool pass, const char *fmt, ...)
-{
-    failures += !pass;
-    checks++;
-    printf("check=%s ", name);
-    va_list ap;
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf(" pass=%d\n", pass);
-}
 
 /* ---- a study from text, and one run of it -------------------------------------------------- */
 
