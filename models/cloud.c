@@ -13,6 +13,7 @@ struct cloud {
     struct ec2 *ec2;
     struct elb *elb;
     struct asg *asg;
+    struct cost *cost;   /* NULL: no billing */
     bool building;       /* inside cloud_create: instances running now are already in service */
 };
 
@@ -28,6 +29,7 @@ bool cloud_parse(conf *c, const config_setting_t *design, const struct ec2_catal
     int start = 0;
     conf_get_choice(c, design, "start", false, starts, &start);
     p->launch_at_start = start == 1;
+    cost_billing_parse(c, conf_group(c, design, "billing", false), cat, &p->billing);
 
     const config_setting_t *asg = conf_group(c, design, "asg", false);
     if (asg) p->has_asg = asg_parse(c, asg, cat, p->region.n, &p->asg);
@@ -75,10 +77,23 @@ static enum elb_reach reach_of(enum ec2_state st)
     return ELB_REFUSES;
 }
 
+/* The ledger hears of launches, first runs (with the market: spot pools are known once the group has
+ * attached the instance) and terminations (marked when AWS interrupted a spot instance). */
+static void bill(struct cloud *c, uint32_t i, enum ec2_state from, enum ec2_state to)
+{
+    const struct spot *sp = c->asg ? asg_spot(c->asg) : NULL;
+    int pool = sp ? spot_pool_of(sp, i) : -1;
+    if (from == EC2_N_STATES) cost_ec2_launched(c->cost, i);
+    if (to == EC2_RUNNING && !c->building)
+        cost_ec2_running(c->cost, i, ec2_type_of(c->ec2, i), pool >= 0 ? sp : NULL, pool);
+    if (to == EC2_TERMINATED) cost_ec2_terminated(c->cost, i, pool >= 0 && spot_interrupting(sp, i));
+}
+
 static void instance_changed(void *ctx, uint32_t i, enum ec2_state from, enum ec2_state to)
 {
     struct cloud *c = ctx;
     unsigned zone = ec2_zone(c->ec2, i);
+    if (c->cost) bill(c, i, from, to);
     metrics_event(c->m, (enum metrics_event_kind)(METRICS_EV_INSTANCE_PENDING + to), (int)zone, i,
                   from == EC2_N_STATES ? -1.0 : (double)from);
     metrics_set_cores(c->m, ec2_serving_vcpus(c->ec2));
@@ -98,8 +113,23 @@ static void zone_changed(void *ctx, unsigned zone, bool up)
     if (c->asg) asg_zone_changed(c->asg, zone, up);
 }
 
-static void request_done(void *ctx, const struct request *r) { elb_done(((struct cloud *)ctx)->elb, r); }
-static void request_lost(void *ctx, const struct request *r) { elb_lost(((struct cloud *)ctx)->elb, r); }
+static void request_done(void *ctx, const struct request *r)
+{
+    struct cloud *c = ctx;
+    if (c->cost && r->cls != ELB_CHECK_CLASS) {
+        cost_lb_finished(c->cost, sim_to_seconds(sim_now(c->s) - r->arrival));
+        cost_internet_bytes(c->cost, r->bytes);
+        if (ec2_zone(c->ec2, r->server) != r->node) cost_lb_cross_zone(c->cost, r->bytes);
+    }
+    elb_done(c->elb, r);
+}
+
+static void request_lost(void *ctx, const struct request *r)
+{
+    struct cloud *c = ctx;
+    if (c->cost && r->cls != ELB_CHECK_CLASS) cost_lb_finished(c->cost, sim_to_seconds(sim_now(c->s) - r->arrival));
+    elb_lost(c->elb, r);
+}
 
 static void target_unused(void *ctx, uint32_t t)
 {
@@ -162,12 +192,13 @@ static void probe_healthy(const void *ctx, double out[METRICS_ZONES])
     for (unsigned z = 0; z < az_count(c->az); z++) out[z] = elb_healthy_in_zone(c->elb, z);
 }
 
-struct cloud *cloud_create(sim *s, const struct cloud_params *p, struct metrics *m)
+struct cloud *cloud_create(sim *s, const struct cloud_params *p, struct metrics *m, struct cost *cost)
 {
     struct cloud *c = sim_xcalloc(1, sizeof *c);
     c->s = s;
     c->p = p;
     c->m = m;
+    c->cost = cost;
     c->az = az_create(s, &p->region, zone_changed, c);
     c->ec2 = ec2_create(s, &p->instances, c->az, &(struct ec2_owner){c, instance_changed, request_done, request_lost});
     metrics_attach(m, &(struct metrics_probe){c, probe_in_system, probe_busy, probe_cores, probe_instances,
@@ -186,6 +217,8 @@ struct cloud *cloud_create(sim *s, const struct cloud_params *p, struct metrics 
         c->building = true;
         c->asg = asg_create(s, &p->asg, c->ec2, c->elb, c->az, m, !p->launch_at_start);
         c->building = false;
+        for (uint32_t i = 0; c->cost && i < ec2_count(c->ec2); i++) /* the group's, running from the start */
+            if (ec2_state(c->ec2, i) == EC2_RUNNING) bill(c, i, EC2_PENDING, EC2_RUNNING);
     }
     return c;
 }
@@ -200,7 +233,12 @@ void cloud_destroy(struct cloud *c)
     free(c);
 }
 
-void cloud_submit(void *ctx, const struct request *r) { elb_submit(((struct cloud *)ctx)->elb, r); }
+void cloud_submit(void *ctx, const struct request *r)
+{
+    struct cloud *c = ctx;
+    if (c->cost) cost_lb_request(c->cost, r->bytes);
+    elb_submit(c->elb, r);
+}
 
 struct ec2 *cloud_ec2(const struct cloud *c) { return c->ec2; }
 struct elb *cloud_elb(const struct cloud *c) { return c->elb; }

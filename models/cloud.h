@@ -13,7 +13,10 @@
  * With an `asg` group, an EC2 Auto Scaling group (asg.h) manages its own instances on the same
  * balancer, beside any fixed fleet.
  *
- * Leaves out: spot, cost.
+ * With a cost ledger (cost.h), the design books its instances (On-Demand or spot, with AWS's
+ * interruptions marked), their volumes, the balancer's traffic and the bytes it sends to clients.
+ *
+ * Leaves out: any traffic but the responses (requests in, calls to other services).
  * Invariant: requests held by the balancer = requests in the instances' servers minus health checks
  * there; checked at the end of every run along with request and instance conservation.
  * Scale: hundreds to thousands of instances.
@@ -24,6 +27,7 @@
 #include "asg.h"
 #include "az.h"
 #include "conf.h"
+#include "cost.h"
 #include "ec2.h"
 #include "elb.h"
 #include "metrics.h"
@@ -46,6 +50,7 @@ struct cloud_params {
     bool launch_at_start;        /* true: boot at time 0; false: in service at time 0 */
     bool has_asg;                /* an auto scaling group manages (more) instances */
     struct asg_params asg;
+    struct cost_billing billing; /* purchase options, volumes, balancer rules */
 };
 
 /* Reads a cloud design group; instance types are looked up in cat (borrowed). */
@@ -54,8 +59,9 @@ void cloud_params_free(struct cloud_params *p);
 
 struct cloud;
 
-/* Builds the design on s, reporting into m (and attaching as its probe). p is borrowed for the run. */
-struct cloud *cloud_create(sim *s, const struct cloud_params *p, struct metrics *m);
+/* Builds the design on s, reporting into m (and attaching as its probe) and booking its costs in
+ * cost (NULL: none). p and cost are borrowed for the run. */
+struct cloud *cloud_create(sim *s, const struct cloud_params *p, struct metrics *m, struct cost *cost);
 void cloud_destroy(struct cloud *c);
 
 /* The workload sink (ctx is the struct cloud). */

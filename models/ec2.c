@@ -59,8 +59,8 @@ const struct ec2_type *ec2_get_type(conf *c, const struct ec2_catalog *cat, cons
         const char *wanted = NULL;
         if (conf_get_string(c, group, name, true, &wanted) && wanted)
             conf_error_in(c, group, name, "no instance types are known: the study must @include the catalog "
-                                          "configs/catalog/ec2-us-east-1.cfg by a path relative to the study "
-                                          "file (from configs/examples/: @include \"../catalog/ec2-us-east-1.cfg\")");
+                                          "configs/catalog/us-east-1.cfg by a path relative to the study "
+                                          "file (from configs/examples/: @include \"../catalog/us-east-1.cfg\")");
         return NULL;
     }
     const char **names = sim_xmalloc((cat->n + 1) * sizeof *names);

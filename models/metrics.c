@@ -42,6 +42,9 @@ struct metrics {
     double busy_at_warm;
     sim_time warm_at;
     struct metrics_totals totals;
+    struct cost *cost;       /* NULL: no ledger */
+    double cost_prev[COST_N_CATEGORIES + 1]; /* USD booked at the previous row, per category and in all */
+    double cost_at_warm;     /* USD booked at the end of the warm-up */
 };
 
 static void account_cores(struct metrics *m)
@@ -54,6 +57,34 @@ static void account_cores(struct metrics *m)
 static double busy_now(const struct metrics *m)
 {
     return m->probe.busy_core_seconds ? m->probe.busy_core_seconds(m->probe.ctx) : 0.0;
+}
+
+/* USD booked in all categories, brought up to now (closing the ledger at the horizon). */
+static double cost_now(struct metrics *m)
+{
+    if (sim_now(m->s) >= sim_horizon(m->s)) cost_close(m->cost);
+    else cost_update(m->cost);
+    double total = 0;
+    for (int k = 0; k < COST_N_CATEGORIES; k++) total += cost_booked(m->cost, (enum cost_category)k);
+    return total;
+}
+
+static void fill_cost(struct metrics *m, struct metrics_row *r, double seconds)
+{
+    if (!m->cost) {
+        for (int k = 0; k < COST_N_CATEGORIES; k++) r->cost_usd[k] = r->cost_rate[k] = NAN;
+        r->cost_total_usd = r->cost_total_rate = NAN;
+        return;
+    }
+    r->cost_total_usd = cost_now(m);
+    double per_hour = seconds > 0 ? 3600.0 / seconds : NAN;
+    for (int k = 0; k < COST_N_CATEGORIES; k++) {
+        r->cost_usd[k] = cost_booked(m->cost, (enum cost_category)k);
+        r->cost_rate[k] = (r->cost_usd[k] - m->cost_prev[k]) * per_hour;
+        m->cost_prev[k] = r->cost_usd[k];
+    }
+    r->cost_total_rate = (r->cost_total_usd - m->cost_prev[COST_N_CATEGORIES]) * per_hour;
+    m->cost_prev[COST_N_CATEGORIES] = r->cost_total_usd;
 }
 
 static void emit(struct metrics *m)
@@ -80,6 +111,7 @@ static void emit(struct metrics *m)
     r->desired = r->scaling_metric = r->capacity_on_demand = r->capacity_spot = NAN;
     for (int k = 0; k < 6; k++) r->group[k / 3][k % 3] = NAN;
     if (m->probe.scaling) m->probe.scaling(m->probe.ctx, r);
+    fill_cost(m, r, sim_to_seconds(now - m->interval_start));
     if (m->status == 0) {
         m->status = m->row_fn(m->row_ctx, r);
         if (m->status < 0) sim_stop(m->s);
@@ -99,6 +131,7 @@ static void start_totals(struct metrics *m)
     m->warm_at = sim_now(m->s);
     m->busy_at_warm = busy_now(m);
     m->totals.core_seconds = -m->core_seconds; /* so that the interval's earlier part is left out */
+    if (m->cost) m->cost_at_warm = cost_now(m);
 }
 
 /* Reports at interval, 2 interval, ... and a last, shorter one at the horizon if it falls between. */
@@ -140,6 +173,7 @@ static void on_finish(sim *s, void *self)
     t->in_flight_at_end = m->in_flight;
     t->busy_core_seconds = busy_now(m) - m->busy_at_warm;
     t->measured_s = sim_to_seconds(sim_now(s) - m->warm_at);
+    t->cost_usd = m->cost ? cost_now(m) - m->cost_at_warm : NAN;
     uint64_t held = m->probe.in_system ? m->probe.in_system(m->probe.ctx) : m->in_flight;
     SIM_ASSERT(s, m->arrivals == m->resolved + held,
                "request conservation broken: %llu arrived, %llu resolved, %llu held by the design",
@@ -178,6 +212,8 @@ void metrics_attach(struct metrics *m, const struct metrics_probe *probe)
     m->busy_at_warm = m->busy_at_start;
     m->cores_since = sim_now(m->s);
 }
+
+void metrics_attach_cost(struct metrics *m, struct cost *c) { m->cost = c; }
 
 static bool counted(const struct metrics *m, const struct request *r) { return r->arrival >= m->p.warmup; }
 

@@ -9,7 +9,10 @@
  * not grow with the horizon; infrastructure events (launches, failures, outages, health changes)
  * stream out through another. Run totals cover requests that arrived at or after the warm-up.
  *
- * Leaves out: per-class breakdowns, cost (a later model).
+ * With a cost ledger attached, each row also carries every cost category's cumulative amount and its
+ * rate over the interval, and the totals the cost of the measured window.
+ *
+ * Leaves out: per-class breakdowns.
  *
  * Invariant, checked at the end of every run: arrived = succeeded + failed + in flight, where in flight
  * is what the design itself holds (metrics_probe.in_system), not a difference of counters.
@@ -20,6 +23,7 @@
 
 #include <stdint.h>
 
+#include "cost.h"
 #include "sim.h"
 #include "stats.h"
 #include "workload.h"
@@ -80,6 +84,10 @@ struct metrics_row {
     double capacity_spot;       /* and on spot */
     double group[2][3];         /* its members at t_s by market (On-Demand, spot) and state (pending, in
                                    service, terminating: draining or about to end); NaN without a group */
+    double cost_usd[COST_N_CATEGORIES];  /* USD booked by t_s since the start, per category; NaN without a ledger */
+    double cost_rate[COST_N_CATEGORIES]; /* USD per hour booked over the interval, per category; NaN */
+    double cost_total_usd;      /* USD, all categories, by t_s; NaN */
+    double cost_total_rate;     /* USD per hour over the interval, all categories; NaN */
 };
 
 /* What the design tells metrics about itself. Optional callbacks may be NULL. */
@@ -109,6 +117,7 @@ struct metrics_totals {
     struct stats_hist latency; /* s, of successes */
     double busy_core_seconds, core_seconds; /* after the warm-up */
     double measured_s;       /* s: horizon - warm-up */
+    double cost_usd;         /* USD booked in the measured window; NaN without a ledger */
 };
 
 struct metrics;
@@ -121,6 +130,9 @@ void metrics_destroy(struct metrics *m);
 
 /* Connects the design; must be called before the run starts. probe is copied. */
 void metrics_attach(struct metrics *m, const struct metrics_probe *probe);
+
+/* Books costs in c (borrowed): brought up to date at each row, closed at the horizon. Before the run. */
+void metrics_attach_cost(struct metrics *m, struct cost *c);
 
 /* Where infrastructure events go (none by default); a negative return stops the run. */
 void metrics_set_event_sink(struct metrics *m, metrics_event_fn *fn, void *ctx);

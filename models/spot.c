@@ -154,6 +154,7 @@ struct spot {
     struct tracked *inst;
     uint32_t cap;
     gsl_rng *reclaim_rng;
+    int64_t interrupting; /* the instance being interrupted now, or -1 */
 };
 
 static void account(struct spot *sp, int k)
@@ -200,7 +201,9 @@ static void on_interrupt(sim *s, void *self, const void *payload)
     uint32_t inst;
     memcpy(&inst, payload, sizeof inst);
     sp->inst[inst].interrupt = 0;
+    sp->interrupting = (int64_t)inst;
     sp->owner.interrupt(sp->owner.ctx, inst); /* the owner terminates it, which detaches it */
+    sp->interrupting = -1;
 }
 
 /* A correlated reclaim: a fraction of the pool gets its notice at once. */
@@ -236,6 +239,7 @@ struct spot *spot_create(sim *s, const struct spot_params *p, const struct spot_
     sp->s = s;
     sp->p = p;
     sp->owner = *owner;
+    sp->interrupting = -1;
     sp->id = sim_register(s, &ops, sp);
     sp->reclaim_rng = sim_rng(s, "spot/reclaim");
     for (unsigned k = 0; k < p->n_pools; k++) {
@@ -260,18 +264,37 @@ void spot_destroy(struct spot *sp)
 
 static bool has_room(const struct spot *sp, unsigned k) { return sp->pools[k].size < sp->p->pools[k].capacity; }
 
-double spot_price(const struct spot *sp, int k)
+/* The index of the price in force at t s: the last at or before t, the first before any. */
+static unsigned price_index(const struct spot_pool_params *pp, double t)
 {
-    const struct spot_pool_params *pp = &sp->p->pools[k];
-    if (pp->n_prices == 0) return pp->type->price * (1.0 - pp->discount);
-    double t = sim_to_seconds(sim_now(sp->s));
-    unsigned lo = 0, hi = pp->n_prices; /* the last price at or before t; the first before any */
+    unsigned lo = 0, hi = pp->n_prices;
     while (hi - lo > 1) {
         unsigned mid = (lo + hi) / 2;
         if (pp->price_t[mid] <= t) lo = mid;
         else hi = mid;
     }
-    return pp->price[lo];
+    return lo;
+}
+
+double spot_price(const struct spot *sp, int k)
+{
+    const struct spot_pool_params *pp = &sp->p->pools[k];
+    if (pp->n_prices == 0) return pp->type->price * (1.0 - pp->discount);
+    return pp->price[price_index(pp, sim_to_seconds(sim_now(sp->s)))];
+}
+
+double spot_price_integral(const struct spot *sp, int k, sim_time t0, sim_time t1)
+{
+    const struct spot_pool_params *pp = &sp->p->pools[k];
+    if (t1 <= t0) return 0.0;
+    if (pp->n_prices == 0) return pp->type->price * (1.0 - pp->discount) * sim_to_seconds(t1 - t0) / 3600.0;
+    double a = sim_to_seconds(t0), b = sim_to_seconds(t1), usd = 0.0;
+    for (unsigned i = price_index(pp, a); a < b; i++) {
+        double end = i + 1 < pp->n_prices && pp->price_t[i + 1] < b ? pp->price_t[i + 1] : b;
+        usd += pp->price[i] * (end - a) / 3600.0;
+        a = end;
+    }
+    return usd;
 }
 
 int spot_choose(const struct spot *sp, enum spot_allocation strategy, unsigned n_lowest, unsigned zone)
@@ -349,6 +372,9 @@ void spot_detach(struct spot *sp, uint32_t inst)
     sp->pools[tr->pool].size--;
     *tr = (struct tracked){-1, 0, 0, 0};
 }
+
+int spot_pool_of(const struct spot *sp, uint32_t inst) { return inst < sp->cap ? sp->inst[inst].pool : -1; }
+bool spot_interrupting(const struct spot *sp, uint32_t inst) { return sp->interrupting == (int64_t)inst; }
 
 unsigned spot_pool_count(const struct spot *sp) { return sp->p->n_pools; }
 uint32_t spot_pool_size(const struct spot *sp, int k) { return sp->pools[k].size; }

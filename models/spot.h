@@ -88,11 +88,18 @@ int spot_choose(const struct spot *sp, enum spot_allocation strategy, unsigned n
 const struct ec2_type *spot_pool_type(const struct spot *sp, int pool);
 /* The pool's price now, USD per hour. */
 double spot_price(const struct spot *sp, int pool);
+/* What one instance in the pool costs from t0 to t1 (ns, any times), USD. */
+double spot_price_integral(const struct spot *sp, int pool, sim_time t0, sim_time t1);
 
 /* Instance inst (launched now) lives in pool: start its interruption clock. */
 void spot_attach(struct spot *sp, int pool, uint32_t inst);
 /* It left the pool (terminated for any reason): stop its clock, free its place. */
 void spot_detach(struct spot *sp, uint32_t inst);
+
+/* The pool of a spot instance attached now, or -1. */
+int spot_pool_of(const struct spot *sp, uint32_t inst);
+/* True while the owner is carrying out AWS's interruption of inst (inside spot_owner.interrupt). */
+bool spot_interrupting(const struct spot *sp, uint32_t inst);
 
 unsigned spot_pool_count(const struct spot *sp);
 uint32_t spot_pool_size(const struct spot *sp, int pool);           /* instances now */

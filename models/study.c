@@ -11,7 +11,7 @@
 #include "metrics.h"
 #include "stats.h"
 
-#define FORMAT_VERSION 1
+#define FORMAT_VERSION 2
 
 static const char *const kind_names[] = {"onprem", "cloud", NULL};
 
@@ -77,9 +77,12 @@ bool study_parse(conf *c, const struct study_overrides *ov, struct study_params 
         conf_error(c, designs, "at most %d designs, got %u", STUDY_MAX_DESIGNS, n);
         n = STUDY_MAX_DESIGNS;
     }
+    const config_setting_t *first_cloud = NULL;
     for (unsigned i = 0; i < n; i++) {
         config_setting_t *g = conf_elem_group(c, designs, i);
         if (!g) continue;
+        const char *kind = NULL;
+        if (!first_cloud && config_setting_lookup_string(g, "kind", &kind) && strcmp(kind, "cloud") == 0) first_cloud = g;
         struct design_params *d = &p->designs[p->n_designs];
         if (!parse_design(c, g, &p->catalog, d)) {
             if (d->kind == DESIGN_CLOUD) cloud_params_free(&d->u.cloud);
@@ -90,6 +93,12 @@ bool study_parse(conf *c, const struct study_overrides *ov, struct study_params 
                 conf_error_in(c, g, "name", "duplicate design name \"%s\"", d->name);
         p->n_designs++;
     }
+
+    if (first_cloud && !config_setting_get_member(root, "prices") && p->catalog.n > 0) /* else told already */
+        conf_error_in(c, first_cloud, "kind", "a cloud design needs the prices of its region: the study must @include "
+                      "configs/catalog/us-east-1.cfg by a path relative to the study file (from configs/examples/: "
+                      "@include \"../catalog/us-east-1.cfg\")");
+    else cost_prices_parse(c, false, &p->prices);
 
     const char *baseline = NULL;
     conf_get_string(c, st, "baseline", false, &baseline);
@@ -135,7 +144,7 @@ void study_params_free(struct study_params *p)
 
 enum {
     M_THROUGHPUT, M_AVAILABILITY, M_LATENCY_MEAN, M_LATENCY_P50, M_LATENCY_P99, M_LATENCY_P999,
-    M_WAIT_MEAN, M_P_WAIT, M_UTILIZATION, M_SLO_LATENCY, M_SLO_MET, N_METRICS
+    M_WAIT_MEAN, M_P_WAIT, M_UTILIZATION, M_SLO_LATENCY, M_SLO_MET, M_COST, M_COST_MONTH, M_COST_MILLION, N_METRICS
 };
 
 static const struct {
@@ -144,7 +153,8 @@ static const struct {
     {"throughput_rps", "1/s"}, {"availability", "fraction"}, {"latency_mean_s", "s"},
     {"latency_p50_s", "s"},    {"latency_p99_s", "s"},       {"latency_p999_s", "s"},
     {"wait_mean_s", "s"},      {"p_wait", "fraction"},       {"utilization", "fraction"},
-    {"latency_slo_s", "s"},    {"slo_met", "fraction"},
+    {"latency_slo_s", "s"},    {"slo_met", "fraction"},      {"cost_usd", "USD"},
+    {"cost_per_month_usd", "USD"}, {"cost_per_million_usd", "USD"},
 };
 
 struct study_result {
@@ -161,6 +171,11 @@ static double *value(const struct study_result *r, unsigned d, unsigned m, uint3
 
 static bool metric_used(const struct study_params *p, unsigned m)
 {
+    if (m == M_COST || m == M_COST_MONTH || m == M_COST_MILLION) {
+        for (unsigned d = 0; d < p->n_designs; d++)
+            if (p->designs[d].kind == DESIGN_CLOUD) return true;
+        return false;
+    }
     if (m == M_SLO_LATENCY) return p->workload.slo_quantile > 0;
     if (m == M_SLO_MET) return p->workload.slo_quantile > 0 || !isnan(p->workload.slo_availability);
     return true;
@@ -185,14 +200,17 @@ static void run_values(const struct study_params *p, const struct metrics_totals
     if (w->slo_quantile > 0) met = met && any && out[M_SLO_LATENCY] <= w->slo_latency;
     if (!isnan(w->slo_availability)) met = met && resolved && out[M_AVAILABILITY] >= w->slo_availability;
     out[M_SLO_MET] = met ? 1.0 : 0.0;
+    out[M_COST] = t->cost_usd; /* NaN for designs that book no costs */
+    out[M_COST_MONTH] = t->measured_s > 0 ? t->cost_usd / t->measured_s * COST_MONTH_S : NAN;
+    out[M_COST_MILLION] = t->successes ? t->cost_usd / (double)t->successes * 1e6 : NAN;
 }
 
 /* ---- output -------------------------------------------------------------------------------- */
 
 /* The series columns: fixed ones, then one per error reason, instance state and zone. */
-enum { N_SERIES_COLS = 24 + METRICS_N_ERRORS + 4 + METRICS_ZONES };
+enum { N_SERIES_COLS = 26 + METRICS_N_ERRORS + 4 + METRICS_ZONES + 2 * COST_N_CATEGORIES };
 struct series_layout {
-    char names[METRICS_N_ERRORS + METRICS_ZONES][40];
+    char names[METRICS_N_ERRORS + METRICS_ZONES + 2 * COST_N_CATEGORIES][48];
     struct h5out_col cols[N_SERIES_COLS];
     size_t n;
 };
@@ -241,6 +259,15 @@ static void build_series_layout(struct series_layout *l)
     for (int k = 0; k < 6; k++)
         l->cols[n++] = (struct h5out_col){group_cols[k], H5OUT_F64,
                                           offsetof(struct metrics_row, group) + k * sizeof(double), NULL, 0};
+    for (int k = 0; k < COST_N_CATEGORIES; k++) {
+        char *usd = l->names[METRICS_N_ERRORS + METRICS_ZONES + 2 * k], *rate = usd + sizeof l->names[0];
+        snprintf(usd, sizeof l->names[0], "cost_%s_usd", cost_category_names[k]);
+        snprintf(rate, sizeof l->names[0], "cost_rate_%s_usd_per_h", cost_category_names[k]);
+        l->cols[n++] = (struct h5out_col){usd, H5OUT_F64, offsetof(struct metrics_row, cost_usd) + k * sizeof(double), NULL, 0};
+        l->cols[n++] = (struct h5out_col){rate, H5OUT_F64, offsetof(struct metrics_row, cost_rate) + k * sizeof(double), NULL, 0};
+    }
+    l->cols[n++] = (struct h5out_col){"cost_usd", H5OUT_F64, offsetof(struct metrics_row, cost_total_usd), NULL, 0};
+    l->cols[n++] = (struct h5out_col){"cost_rate_usd_per_h", H5OUT_F64, offsetof(struct metrics_row, cost_total_rate), NULL, 0};
     l->n = n;
 }
 
@@ -410,13 +437,16 @@ static int run_one(const struct study_params *p, const struct study_run_options 
     struct onprem *op = NULL;
     struct cloud *cl = NULL;
     struct workload *w = NULL;
+    struct cost *cost = NULL;
     switch (dp->kind) {
     case DESIGN_ONPREM:
         op = onprem_create(s, &dp->u.onprem, m);
         w = workload_create(s, &p->workload, onprem_submit, op);
         break;
     case DESIGN_CLOUD:
-        cl = cloud_create(s, &dp->u.cloud, m);
+        cost = cost_create(s, &p->prices, &dp->u.cloud.billing, true);
+        metrics_attach_cost(m, cost);
+        cl = cloud_create(s, &dp->u.cloud, m, cost);
         w = workload_create(s, &p->workload, cloud_submit, cl);
         break;
     }
@@ -432,6 +462,7 @@ static int run_one(const struct study_params *p, const struct study_run_options 
     workload_destroy(w);
     onprem_destroy(op);
     cloud_destroy(cl);
+    cost_destroy(cost);
     metrics_destroy(m);
     sim_destroy(s);
     if (status < 0) return -1;

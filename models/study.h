@@ -29,6 +29,7 @@
 #include <stdio.h>
 
 #include "conf.h"
+#include "cost.h"
 #include "cloud.h"
 #include "ec2.h"
 #include "onprem.h"
@@ -59,6 +60,7 @@ struct study_params {
     unsigned baseline;       /* index into designs */
     struct workload_params workload;
     struct ec2_catalog catalog; /* instance types, from the top-level ec2_catalog group (may be empty) */
+    struct cost_prices prices;  /* from the top-level prices group; required by cloud designs */
     unsigned n_designs;
     struct design_params designs[STUDY_MAX_DESIGNS];
 };

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "cost.h"
 #include "ec2.h"
 #include "study.h"
 
@@ -42,8 +43,8 @@ static const char help[] =
     "                   print the summary (mean and 95% confidence interval of each metric per design,\n"
     "                   and paired differences against the baseline design)\n"
     "  check CONFIG     read and validate CONFIG without running anything\n"
-    "  catalog [FILE]   list the EC2 instance types of a catalog file (default: the one shipped with\n"
-    "                   strato, configs/catalog/ec2-us-east-1.cfg)\n\n"
+    "  catalog [FILE]   list the EC2 instance types and other prices of a catalog file (default: the\n"
+    "                   one shipped with strato, configs/catalog/us-east-1.cfg)\n\n"
     "Options of run:\n"
     "  -o, --output FILE     results file (default: CONFIG's base name with .h5, in the current directory)\n"
     "  --seed S              master seed (overrides study.seed)\n"
@@ -128,7 +129,7 @@ static bool parse_u64(const char *text, uint64_t *out)
     return true;
 }
 
-/* strato catalog [FILE]: the instance types of a catalog, as a table. */
+/* strato catalog [FILE]: the instance types of a catalog as a table, then its other prices. */
 static int list_catalog(int argc, char **argv)
 {
     if (argc > 3) return usage_error("catalog takes at most one file, got %d arguments", argc - 2);
@@ -136,9 +137,17 @@ static int list_catalog(int argc, char **argv)
     conf *c = conf_load(path, stderr);
     if (!c) return 2;
     struct ec2_catalog cat;
+    struct cost_prices prices;
     bool ok = ec2_catalog_parse(c, true, &cat);
+    ok = cost_prices_parse(c, false, &prices) && ok;
     conf_check_unused(c);
-    if (ok && conf_errors(c) == 0) ec2_catalog_print(&cat, stdout);
+    if (ok && conf_errors(c) == 0) {
+        ec2_catalog_print(&cat, stdout);
+        if (prices.n_tiers) {
+            fputc('\n', stdout);
+            cost_prices_print(&prices, stdout);
+        }
+    }
     int status = ok && conf_errors(c) == 0 ? 0 : 2;
     ec2_catalog_free(&cat);
     conf_free(c);

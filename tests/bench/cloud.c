@@ -1,7 +1,7 @@
 /* cloud.c: throughput of the cloud design kind: requests per wall second through the workload, the load
  * balancer (DNS pick of a node, routing, health checks of every target by every node), the instances'
  * servers and metrics, for a fleet of 30 c6i.large (2 vCPU, speed 1.13, as in
- * configs/catalog/ec2-us-east-1.cfg) spread over 3 zones, cross-zone on, at rho = 0.7 (exponential CPU
+ * configs/catalog/us-east-1.cfg) spread over 3 zones, cross-zone on, at rho = 0.7 (exponential CPU
  * demand of 10 ms, lognormal response sizes of mean 20 KB so that cross-zone bytes are counted), with
  * round robin, least outstanding requests and random routing. Prints key=value lines with requests and
  * events per wall second and the process's peak RSS; round robin runs again at three times the
@@ -45,7 +45,7 @@ static void bench(conf *cf, enum elb_algorithm algorithm, double horizon_s)
 
     sim *s = sim_create(1, 0, sim_from_seconds(horizon_s));
     struct metrics *m = metrics_create(s, &(struct metrics_params){60 * SIM_SEC, 0}, bench_ignore_row, NULL);
-    struct cloud *c = cloud_create(s, &p, m);
+    struct cloud *c = cloud_create(s, &p, m, NULL);
     struct workload *wl = workload_create(s, &w, cloud_submit, c);
     double t0 = bench_wall();
     sim_run(s);

@@ -31,6 +31,7 @@
 #include "ec2.h"
 #include "elb.h"
 #include "metrics.h"
+#include "prices.h"
 #include "sim.h"
 #include "study.h"
 #include "testheld.h"
@@ -48,7 +49,7 @@ static const char catalog[] =
     "ec2_catalog: { region = \"us-east-1\"; prices_date = \"2026-11\"; source = \"unit test\";\n"
     "  types = ( { name = \"c6i.large\"; arch = \"x86_64\"; vcpu = 2; memory = \"4GiB\"; price = \"$0.085\"; speed = 1.0; },\n"
     "            { name = \"m5.xlarge\"; arch = \"x86_64\"; vcpu = 4; memory = \"16GiB\"; price = \"$0.192\"; speed = 1.0; },\n"
-    "            { name = \"slow.large\"; arch = \"x86_64\"; vcpu = 2; memory = \"4GiB\"; price = \"$0.01\"; speed = 0.05; } ); };\n";
+    "            { name = \"slow.large\"; arch = \"x86_64\"; vcpu = 2; memory = \"4GiB\"; price = \"$0.01\"; speed = 0.05; } ); };" TEST_PRICES "\n";
 
 /* A study of one cloud design with a workload of `rps` requests/s of `cpu` (a dist group body);
  * `design` is the body of the design group after name and kind. Line 11 of the text is the design's
@@ -190,7 +191,7 @@ static void build(struct run *r)
     r->driver = sim_register(r->s, &driver_ops, r);
     r->m = metrics_create(r->s, &(struct metrics_params){r->p.interval, r->p.warmup}, on_row, r);
     metrics_set_event_sink(r->m, on_event, r);
-    r->cl = cloud_create(r->s, &r->p.designs[0].u.cloud, r->m);
+    r->cl = cloud_create(r->s, &r->p.designs[0].u.cloud, r->m, NULL);
     assert_non_null(cloud_asg(r->cl));
     r->w = workload_create(r->s, &r->p.workload, cloud_submit, r->cl);
 }

@@ -24,6 +24,7 @@
 #include "ec2.h"
 #include "elb.h"
 #include "metrics.h"
+#include "prices.h"
 #include "sim.h"
 #include "study.h"
 #include "testheld.h"
@@ -38,7 +39,7 @@
 static const char catalog[] =
     "ec2_catalog: { region = \"us-east-1\"; prices_date = \"2026-11\"; source = \"unit test\";\n"
     "  types = ( { name = \"c6i.large\"; arch = \"x86_64\"; vcpu = 2; memory = \"4GiB\"; price = \"$0.085\"; speed = 1.0; },\n"
-    "            { name = \"m5.xlarge\"; arch = \"x86_64\"; vcpu = 4; memory = \"16GiB\"; price = \"$0.192\"; speed = 1.0; } ); };\n";
+    "            { name = \"m5.xlarge\"; arch = \"x86_64\"; vcpu = 4; memory = \"16GiB\"; price = \"$0.192\"; speed = 1.0; } ); };" TEST_PRICES "\n";
 
 /* A study of one cloud design: `design` is the body of the design group after name and kind. */
 static char *study_text(const char *horizon, double rps, const char *design)
@@ -119,7 +120,7 @@ static void run(struct run *r)
     r->s = sim_create(r->p.seed, 0, r->p.horizon);
     r->m = metrics_create(r->s, &(struct metrics_params){r->p.interval, r->p.warmup}, on_row, r);
     metrics_set_event_sink(r->m, on_event, r);
-    r->cl = cloud_create(r->s, &r->p.designs[0].u.cloud, r->m);
+    r->cl = cloud_create(r->s, &r->p.designs[0].u.cloud, r->m, NULL);
     r->w = workload_create(r->s, &r->p.workload, cloud_submit, r->cl);
     assert_int_equal(sim_run(r->s), SIM_END_HORIZON);
     assert_int_equal(metrics_status(r->m), 0);
@@ -206,7 +207,7 @@ static void test_a_fleet_without_a_catalog_gets_the_include_hint(void **state)
     assert_false(r->parsed);
     assert_diag_contains(&r->d, "cloud.cfg:4: designs.[0].fleet.[0].type: no instance types are known");
     assert_diag_contains(&r->d, "@include \"");
-    assert_diag_contains(&r->d, "ec2-us-east-1.cfg\"");
+    assert_diag_contains(&r->d, "us-east-1.cfg\"");
     assert_int_equal(conf_errors(r->c), 1);
     free_run(r);
 }

@@ -19,6 +19,7 @@
 
 #include "az.h"
 #include "conf.h"
+#include "cost.h"
 #include "dist.h"
 #include "ec2.h"
 #include "server.h"
@@ -721,7 +722,7 @@ static void test_without_a_catalog_an_instance_type_gets_the_include_hint(void *
     /* the wording of the hint may change; it must name the setting, say why, and show the include */
     assert_diag_contains(&x->d, "ec2.cfg:1: g.type: no instance types are known");
     assert_diag_contains(&x->d, "@include \"");
-    assert_diag_contains(&x->d, "catalog/ec2-us-east-1.cfg\"");
+    assert_diag_contains(&x->d, "catalog/us-east-1.cfg\"");
     assert_int_equal(conf_errors(x->c), 1);
     ec2_catalog_free(&x->cat);
     parsed_free(x);
@@ -736,7 +737,7 @@ static void test_the_shipped_us_east_1_catalog_has_twenty_types_with_their_figur
     snprintf(path, sizeof path, "%s", __FILE__);
     char *cut = strstr(path, "tests/unit/test_ec2.c");
     assert_non_null(cut);
-    snprintf(cut, sizeof path - (size_t)(cut - path), "configs/catalog/ec2-us-east-1.cfg");
+    snprintf(cut, sizeof path - (size_t)(cut - path), "configs/catalog/us-east-1.cfg");
     struct parsed *x = parsed_new();
     conf *c = x->c = conf_load(path, x->d.f);
     if (!c) {
@@ -744,6 +745,8 @@ static void test_the_shipped_us_east_1_catalog_has_twenty_types_with_their_figur
         fail();
     }
     assert_true(ec2_catalog_parse(c, true, &x->cat));
+    struct cost_prices prices;
+    assert_true(cost_prices_parse(c, true, &prices));
     assert_int_equal(conf_check_unused(c), 0);
     assert_true(x->cat.n >= 20);
     assert_string_equal(x->cat.region, "us-east-1");

@@ -9,7 +9,7 @@
  * is at level 1 - 0.05/N_CHECKS (Bonferroni): a correct simulator fails any check with probability at
  * most 5%, and the seeds are fixed, so the outcome is reproducible.
  *
- * The group: c6i.large (2 vCPU, speed 1.13 as in configs/catalog/ec2-us-east-1.cfg), requests of
+ * The group: c6i.large (2 vCPU, speed 1.13 as in configs/catalog/us-east-1.cfg), requests of
  * exponential CPU demand d = 40 ms. CPU utilization of n instances under lambda requests/s is
  * U = lambda d / (n vcpu speed); the capacity target tracking needs is ceil(lambda d / (vcpu speed
  * target)). Loads are chosen so that every datapoint lies many standard deviations (per-period CV
@@ -65,7 +65,7 @@
 static const double level = 1.0 - 0.05 / N_CHECKS;
 static double scale = 1.0;
 
-/* c6i.large as listed in configs/catalog/ec2-us-east-1.cfg (vCPU 2, speed 1.13). */
+/* c6i.large as listed in configs/catalog/us-east-1.cfg (vCPU 2, speed 1.13). */
 static const char catalog_text[] =
     "ec2_catalog: { region = \"us-east-1\"; prices_date = \"2026-11\"; source = \"validation\";\n"
     "  types = ( { name = \"c6i.large\"; arch = \"x86_64\"; vcpu = 2; memory = \"4GiB\"; price = \"$0.085\"; speed = 1.13; } ); };\n";
@@ -149,7 +149,7 @@ static void replicate(const struct scenario *sc, uint32_t rep, struct outcome *o
     sim *s = sim_create(20261201, rep, sim_from_seconds(sc->horizon_s));
     struct metrics *m = metrics_create(s, &(struct metrics_params){60 * SIM_SEC, 0}, on_row, &rc);
     metrics_set_event_sink(m, on_event, &rc);
-    struct cloud *c = cloud_create(s, sc->cp, m);
+    struct cloud *c = cloud_create(s, sc->cp, m, NULL);
     rc.c = c;
     struct workload *wl = workload_create(s, &w, cloud_submit, c);
     sim_run(s);

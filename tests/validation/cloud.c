@@ -12,7 +12,7 @@
  *
  * Designs are built in code: struct cloud_params with the region, instance and balancer defaults
  * (az_parse, ec2_parse, elb_parse of absent groups), then the fields each case needs; instance types come
- * from a small inline catalog holding four rows of configs/catalog/ec2-us-east-1.cfg (t3.large, m5.large,
+ * from a small inline catalog holding four rows of configs/catalog/us-east-1.cfg (t3.large, m5.large,
  * c6i.large, c6i.xlarge: vCPU and speed as listed there) and one made-up type twice as fast as m5.
  *
  * Cases:
@@ -50,7 +50,7 @@
 static const double level = 1.0 - 0.05 / N_CHECKS;
 static double scale = 1.0;
 
-/* Rows of configs/catalog/ec2-us-east-1.cfg (name, arch, vCPU, memory, price, speed), and one made-up
+/* Rows of configs/catalog/us-east-1.cfg (name, arch, vCPU, memory, price, speed), and one made-up
  * type with twice the per-vCPU speed of an m5, for a clear speed contrast. */
 static const struct ec2_type catalog[] = {
     {"t3.large", "x86_64", 2, 8.0 * 1073741824, 0.0832, 1.0},
@@ -130,7 +130,7 @@ static struct outcome replicate(const struct scenario *sc, uint32_t rep)
     struct metrics *m = metrics_create(
         s, &(struct metrics_params){sim_from_seconds(sc->interval_s), sim_from_seconds(sc->warmup_s)}, on_row, &rc);
     metrics_set_event_sink(m, on_event, &rc);
-    struct cloud *c = cloud_create(s, sc->cp, m);
+    struct cloud *c = cloud_create(s, sc->cp, m, NULL);
     struct workload *wl = workload_create(s, &w, cloud_submit, c);
     sim_run(s);
     const struct metrics_totals *t = metrics_totals(m);

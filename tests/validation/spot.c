@@ -1,7 +1,7 @@
 /* spot.c: spot pools and mixed-instances groups (spot -> asg -> cloud) against what they promise.
  *
  * Every case builds its study from a config text (an inline catalog holding three rows of
- * configs/catalog/ec2-us-east-1.cfg: c5.large, c6i.large, m6i.large) with study_parse, then runs the
+ * configs/catalog/us-east-1.cfg: c5.large, c6i.large, m6i.large) with study_parse, then runs the
  * real models replication by replication on engines seeded (20261130, r), r = 0..R-1, through a
  * metrics row callback and event sink. Checks of a random quantity use intervals at the level
  * 1 - 0.05/N_CHECKS (Bonferroni over all checks, also the exact ones): a correct simulator fails any
@@ -67,6 +67,7 @@
 #include "checks.h"
 #include "cloud.h"
 #include "metrics.h"
+#include "prices.h"
 #include "spot.h"
 #include "stats.h"
 #include "study.h"
@@ -78,10 +79,10 @@ static const double level = 1.0 - 0.05 / N_CHECKS;
 static double scale = 1.0;
 
 static const char catalog[] =
-    "ec2_catalog: { region = \"us-east-1\"; prices_date = \"2026-11\"; source = \"configs/catalog/ec2-us-east-1.cfg\";\n"
+    "ec2_catalog: { region = \"us-east-1\"; prices_date = \"2026-11\"; source = \"configs/catalog/us-east-1.cfg\";\n"
     "  types = ( { name = \"c5.large\"; arch = \"x86_64\"; vcpu = 2; memory = \"4GiB\"; price = \"$0.085\"; speed = 1.16; },\n"
     "            { name = \"c6i.large\"; arch = \"x86_64\"; vcpu = 2; memory = \"4GiB\"; price = \"$0.085\"; speed = 1.13; },\n"
-    "            { name = \"m6i.large\"; arch = \"x86_64\"; vcpu = 2; memory = \"8GiB\"; price = \"$0.096\"; speed = 1.13; } ); };\n";
+    "            { name = \"m6i.large\"; arch = \"x86_64\"; vcpu = 2; memory = \"8GiB\"; price = \"$0.096\"; speed = 1.13; } ); };" TEST_PRICES "\n";
 
 /* ---- checks -------------------------------------------------------------------------------- */
 
@@ -278,7 +279,7 @@ static struct outcome replicate(const struct study *st, unsigned d, uint32_t rep
     rc.probe = sim_register(s, &probe_ops, &rc);
     struct metrics *m = metrics_create(s, &(struct metrics_params){st->p.interval, 0}, on_row, &rc);
     metrics_set_event_sink(m, on_event, &rc);
-    rc.cl = cloud_create(s, cp, m);
+    rc.cl = cloud_create(s, cp, m, NULL);
     struct workload *w = traffic ? workload_create(s, &st->p.workload, cloud_submit, rc.cl) : NULL;
     enum sim_end end = sim_run(s);
     if (end != SIM_END_HORIZON || metrics_status(m) != 0) {
