@@ -19,6 +19,7 @@
 #include <hdf5.h>
 
 #include "conf.h"
+#include "prices.h"
 #include "study.h"
 #include "testh5.h"
 #include "testutil.h"
@@ -361,9 +362,8 @@ static void test_different_designs_have_nonzero_paired_differences(void **state)
     free(summary);
 }
 
-/* FAILS (the metrics.c on_finish bug, seen in the file): with a horizon that is not a multiple of the
- * report interval, the last row of the series should end at the horizon; it ends at the run's last
- * event instead. */
+/* With a horizon that is not a multiple of the report interval, the last row of the series ends at
+ * the horizon (not at the run's last event). */
 static void test_last_series_row_ends_at_the_horizon_when_it_is_not_a_multiple_of_the_interval(void **state)
 {
     struct fixture *fx = *state;
@@ -392,6 +392,63 @@ static void test_last_series_row_ends_at_the_horizon_when_it_is_not_a_multiple_o
     close_out(fx);
 }
 
+/* A fixed fleet of two m5.large for 90 minutes behind a balancer, next to an on-prem design: the cloud
+ * design's series carry cumulative costs whose last row is the summary's cost (no warm-up), rates that
+ * add up to them, and the instances' exact bill (2 x 0.096 USD/h x 1.5 h = 0.288 USD); two balancer
+ * hours (the second partial); an on-prem design books no costs, so its cost columns are NaN and its
+ * summary has no cost values. */
+static void test_cloud_costs_in_the_series_add_up_to_the_summary(void **state)
+{
+    struct fixture *fx = *state;
+    static const char text[] =
+        "ec2_catalog: { region = \"us-east-1\"; prices_date = \"2026-11\"; source = \"unit test\";\n"
+        "  types = ( { name = \"m5.large\"; arch = \"x86_64\"; vcpu = 2; memory = \"8GiB\"; price = \"$0.096\"; speed = 1.0; } ); };"
+        TEST_PRICES "\n"
+        "study: { horizon = \"90m\"; report_interval = \"10m\"; replications = 2; seed = 3; };\n"
+        "workload: { arrivals: { mean_rps = 20.0; };\n"
+        "  classes = ( { name = \"a\"; cpu = { dist = \"exponential\"; mean = \"20ms\"; };\n"
+        "                response_bytes = { dist = \"deterministic\"; value = \"20KB\"; }; } ); };\n"
+        "designs = ( { name = \"cloud\"; kind = \"cloud\"; fleet = ( { type = \"m5.large\"; count = 2; } ); },\n"
+        "            { name = \"onprem\"; kind = \"onprem\"; servers = 1; server: { cores = 4; }; } );\n";
+    assert_true(parse(fx, text));
+    assert_int_equal(run(fx, text), 0);
+    hid_t f = open_out(fx);
+    double summary_cost[2] = {NAN, NAN};
+    char design[64][64], metric[64][64];
+    hsize_t n_summary = rows_of(f, "/summary");
+    assert_true(n_summary <= 64);
+    double mean[64];
+    read_strings(f, "/summary", "design", n_summary, design);
+    read_strings(f, "/summary", "metric", n_summary, metric);
+    read_f64(f, "/summary", "mean", mean);
+    for (hsize_t i = 0; i < n_summary; i++)
+        if (strcmp(metric[i], "cost_usd") == 0) summary_cost[strcmp(design[i], "onprem") == 0] = mean[i];
+    assert_true(isnan(summary_cost[1]));
+    double sum_last = 0;
+    for (int r = 0; r < 2; r++) {
+        char path[96];
+        snprintf(path, sizeof path, "/designs/cloud/runs/%d/series", r);
+        assert_int_equal(rows_of(f, path), 9);
+        double t[9], usd[9], rate[9], total[9];
+        read_f64(f, path, "cost_ec2_on_demand_usd", usd);
+        assert_close(usd[8], 0.288, 1e-9);
+        read_f64(f, path, "cost_elb_hours_usd", usd);
+        assert_close(usd[8], 2 * 0.0225, 1e-12);
+        read_f64(f, path, "t_s", t);
+        read_f64(f, path, "cost_usd", total);
+        read_f64(f, path, "cost_rate_usd_per_h", rate);
+        double sum = 0;
+        for (int i = 0; i < 9; i++) sum += rate[i] * (t[i] - (i ? t[i - 1] : 0)) / 3600.0;
+        assert_close(sum, total[8], 1e-9);
+        sum_last += total[8];
+        snprintf(path, sizeof path, "/designs/onprem/runs/%d/series", r);
+        read_f64(f, path, "cost_usd", total);
+        assert_true(isnan(total[8]));
+    }
+    assert_close(summary_cost[0], sum_last / 2, 1e-9);
+    close_out(fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -404,6 +461,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_different_designs_have_nonzero_paired_differences, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_last_series_row_ends_at_the_horizon_when_it_is_not_a_multiple_of_the_interval, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cloud_costs_in_the_series_add_up_to_the_summary, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

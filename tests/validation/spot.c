@@ -51,6 +51,13 @@
  *      failed(no rebalancing) - failed(rebalancing) excludes 0. Health checks: 300 s interval, 120 s
  *      timeout, unhealthy after 10 failures, since a check queues behind 1000-s requests like any
  *      other and the ALB defaults would take busy targets out of service.
+ *  (e) The spot bill, end to end. One zone, 20 spot instances over two pools (c5.large at 60% off,
+ *      m6i.large at 50% off), correlated reclaims of 30% of a pool 720 times a month (about hourly),
+ *      so that many replacements are interrupted inside their first hour and many after it; the
+ *      group also scales in and out every 45 minutes (instances it ends itself are always billed).
+ *      The ledger's spot total must equal, to a millionth, the bill computed here from the run's
+ *      events alone: per instance, nothing if AWS interrupted it within an hour of its first running,
+ *      else its pool price x its running seconds (whole seconds, at least 60). Exact, no interval.
  *
  * Usage: validate_spot [scale]   (scale multiplies every horizon; default 1)
  */
@@ -66,6 +73,7 @@
 #include "asg.h"
 #include "checks.h"
 #include "cloud.h"
+#include "cost.h"
 #include "metrics.h"
 #include "prices.h"
 #include "spot.h"
@@ -73,7 +81,7 @@
 #include "study.h"
 #include "workload.h"
 
-#define N_CHECKS 11
+#define N_CHECKS 12
 #define MAX_REPS 32
 static const double level = 1.0 - 0.05 / N_CHECKS;
 static double scale = 1.0;
@@ -139,6 +147,10 @@ struct outcome {
                                                registered at their notice */
     double not_drained_t;                   /* s: the first one that was not drained, or NaN */
     int64_t not_drained_id;
+    /* (e) */
+    double spot_booked, on_demand_booked;   /* USD, from the ledger (NaN without one) */
+    double spot_expected;                   /* USD, from the events */
+    unsigned free_interruptions, billed_interruptions, owner_ends;
     /* (c) */
     unsigned rows_checked, rows_bad, scalings_checked, scalings_bad;
     double first_bad_t;                     /* s, NaN if none */
@@ -265,8 +277,46 @@ static void check_drained(struct run_ctx *rc)
     }
 }
 
-/* Replication rep of design d of st; traffic: run the workload (else no requests at all). */
-static struct outcome replicate(const struct study *st, unsigned d, uint32_t rep, bool traffic)
+/* (e) The spot bill from the events: every instance is spot; its pool is (type, zone). */
+static void expect_bill(struct run_ctx *rc, const struct cloud_params *cp, double horizon_s)
+{
+    struct outcome *o = rc->o;
+    struct ec2 *e = cloud_ec2(rc->cl);
+    for (uint32_t inst = 0; inst < ec2_count(e); inst++) {
+        double ran = NAN, ended = NAN;
+        bool interrupted = false;
+        for (size_t j = 0; j < rc->n_ev; j++) {
+            const struct metrics_event *f = &rc->ev[j];
+            if (f->id != (int64_t)inst) continue;
+            if (f->kind == METRICS_EV_INSTANCE_RUNNING && isnan(ran)) ran = f->t_s;
+            if (f->kind == METRICS_EV_INSTANCE_TERMINATED) ended = f->t_s;
+            if (f->kind == METRICS_EV_SPOT_INTERRUPTION) interrupted = true;
+        }
+        if (isnan(ran)) continue; /* never ran: never billed */
+        double price = NAN;
+        for (unsigned k = 0; k < cp->asg.spot.n_pools; k++) {
+            const struct spot_pool_params *pp = &cp->asg.spot.pools[k];
+            if (pp->type == ec2_type_of(e, inst) && pp->zone == ec2_zone(e, inst))
+                price = pp->type->price * (1 - pp->discount);
+        }
+        double secs;
+        if (isnan(ended)) secs = fmax(60.0, horizon_s - ran); /* still running: what it ran, at least a minute */
+        else {
+            secs = fmax(60.0, ceil(ended - ran - 1e-9));
+            if (interrupted && ended - ran < 3600) {
+                o->free_interruptions++;
+                continue;
+            }
+            if (interrupted) o->billed_interruptions++;
+            else o->owner_ends++;
+        }
+        o->spot_expected += price * secs / 3600.0;
+    }
+}
+
+/* Replication rep of design d of st; traffic: run the workload (else no requests at all); billed: book
+ * the costs in a ledger and work out the spot bill from the events (case e). */
+static struct outcome replicate_billed(const struct study *st, unsigned d, uint32_t rep, bool traffic, bool billed)
 {
     struct outcome o = {0};
     o.rep = rep;
@@ -279,7 +329,9 @@ static struct outcome replicate(const struct study *st, unsigned d, uint32_t rep
     rc.probe = sim_register(s, &probe_ops, &rc);
     struct metrics *m = metrics_create(s, &(struct metrics_params){st->p.interval, 0}, on_row, &rc);
     metrics_set_event_sink(m, on_event, &rc);
-    rc.cl = cloud_create(s, cp, m, NULL);
+    struct cost *cost = billed ? cost_create(s, &st->p.prices, &cp->billing, true) : NULL;
+    if (cost) metrics_attach_cost(m, cost);
+    rc.cl = cloud_create(s, cp, m, cost);
     struct workload *w = traffic ? workload_create(s, &st->p.workload, cloud_submit, rc.cl) : NULL;
     enum sim_end end = sim_run(s);
     if (end != SIM_END_HORIZON || metrics_status(m) != 0) {
@@ -293,12 +345,21 @@ static struct outcome replicate(const struct study *st, unsigned d, uint32_t rep
         o.exposure[k] = spot_pool_instance_seconds(sp, (int)k);
     }
     check_drained(&rc);
+    o.spot_booked = cost ? cost_booked(cost, COST_EC2_SPOT) : NAN;
+    o.on_demand_booked = cost ? cost_booked(cost, COST_EC2_ON_DEMAND) : NAN;
+    if (cost) expect_bill(&rc, cp, sim_to_seconds(st->p.horizon));
     workload_destroy(w);
     cloud_destroy(rc.cl);
+    cost_destroy(cost);
     metrics_destroy(m);
     sim_destroy(s);
     free(rc.ev);
     return o;
+}
+
+static struct outcome replicate(const struct study *st, unsigned d, uint32_t rep, bool traffic)
+{
+    return replicate_billed(st, d, rep, traffic, false);
 }
 
 /* (b) accumulates over every run of every case. */
@@ -510,6 +571,45 @@ static void case_rebalancing(void)
     study_free(&st);
 }
 
+static void case_billing(void)
+{
+    const unsigned reps = 3;
+    struct study st;
+    study_load(&st,
+               "study: { horizon = \"%gd\"; report_interval = \"1h\"; seed = 20261130; };\n"
+               "workload: { arrivals: { mean_rps = 1.0; };\n"
+               "  classes = ( { name = \"a\"; cpu = { dist = \"exponential\"; mean = \"50ms\"; }; } ); };\n"
+               "designs = ( { name = \"billing\"; kind = \"cloud\"; region: { azs = 1; };\n"
+               "  asg: { instance_types = ( { type = \"c5.large\"; }, { type = \"m6i.large\"; } );\n"
+               "    min = 10; max = 30; desired = 20; on_demand_pct_above_base = 0;\n"
+               "    spot_allocation = \"lowest_price\"; spot_pools = 2;\n"
+               "    spot: { default_band = \"<5%%\"; reclaims_per_month = 720.0; reclaim_fraction = 0.3;\n"
+               "            pools = ( { type = \"m6i.large\"; az = 0; discount = 0.5; } ); };\n"
+               "    policies = ( { type = \"scheduled\"; every = \"90m\"; at = \"0s\"; desired = 26; },\n"
+               "                 { type = \"scheduled\"; every = \"90m\"; at = \"45m\"; desired = 14; } ); }; } );\n",
+               3 * scale);
+    double booked = 0, expected = 0, worst = 0, od = 0;
+    unsigned free_n = 0, billed_n = 0, owner_n = 0;
+    for (uint32_t r = 0; r < reps; r++) {
+        struct outcome o = replicate_billed(&st, 0, r, true, true);
+        booked += o.spot_booked;
+        expected += o.spot_expected;
+        od += o.on_demand_booked;
+        worst = fmax(worst, fabs(o.spot_booked - o.spot_expected) / o.spot_expected);
+        free_n += o.free_interruptions;
+        billed_n += o.billed_interruptions;
+        owner_n += o.owner_ends;
+        add_drained("billing", &o);
+    }
+    printf("# (e) 1 zone, 20 spot instances (26/14 every 45 min), reclaims of 30%% of a pool ~hourly; %u runs of %g days\n",
+           reps, 3 * scale);
+    check_true("spot_bill_follows_the_first_hour_rule", worst < 1e-6 && free_n > 0 && billed_n > 0 && owner_n > 0 && !(od > 0),
+               "booked=%.6f expected=%.6f worst_relative_error=%.3g interrupted_in_first_hour=%u (free) "
+               "interrupted_later=%u ended_by_the_group=%u on_demand_booked=%g",
+               booked, expected, worst, free_n, billed_n, owner_n, od);
+    study_free(&st);
+}
+
 int main(int argc, char **argv)
 {
     scale = argc > 1 ? atof(argv[1]) : 1.0;
@@ -526,6 +626,7 @@ int main(int argc, char **argv)
                          "repair = { dist = \"exponential\"; mean = \"30m\"; }; };",
                          10);
     case_rebalancing();
+    case_billing();
     printf("# (b) every interrupted instance that had registered with the balancer was deregistered at its notice "
            "(>= 120 s before it died), or when it registered if the notice came while it booted; over every run above\n");
     char where[160] = "";
