@@ -8,7 +8,8 @@
 
 const char *const cost_category_names[COST_N_CATEGORIES] = {
     "ec2_on_demand", "ec2_spot", "reserved_fee", "savings_plan_fee", "covered",
-    "ebs", "elb_hours", "elb_lcu", "transfer_zones", "transfer_internet"};
+    "ebs", "elb_hours", "elb_lcu", "transfer_zones", "transfer_internet", "lambda_requests", "lambda_duration",
+    "lambda_provisioned", "api_gateway"};
 
 #define HOUR (3600 * SIM_SEC)
 #define MONTH ((sim_time)730 * HOUR)
@@ -16,10 +17,12 @@ const char *const cost_category_names[COST_N_CATEGORIES] = {
 
 /* ---- parameters ---------------------------------------------------------------------------- */
 
-static void parse_tiers(conf *c, const config_setting_t *g, struct cost_prices *p)
+/* A list `name` of tiers { upto; <price>; } in unit (bounds) and USD (price, per `per`). */
+static unsigned parse_tier_list(conf *c, const config_setting_t *g, const char *name, enum conf_unit unit,
+                                const char *price, struct cost_tier *tiers)
 {
-    const config_setting_t *list = conf_list(c, g, "internet", true);
-    unsigned n = list ? (unsigned)config_setting_length(list) : 0;
+    const config_setting_t *list = conf_list(c, g, name, true);
+    unsigned n = list ? (unsigned)config_setting_length(list) : 0, got = 0;
     if (list && n == 0) conf_error(c, list, "needs at least one tier");
     if (n > COST_MAX_TIERS) {
         conf_error(c, list, "at most %d tiers, got %u", COST_MAX_TIERS, n);
@@ -28,17 +31,18 @@ static void parse_tiers(conf *c, const config_setting_t *g, struct cost_prices *
     for (unsigned i = 0; i < n; i++) {
         const config_setting_t *t = conf_elem_group(c, list, i);
         if (!t) continue;
-        struct cost_tier *tier = &p->tiers[p->n_tiers++];
+        struct cost_tier *tier = &tiers[got++];
         tier->upto = INFINITY;
         bool last = i + 1 == n;
         if (last && config_setting_get_member(t, "upto"))
             conf_error_in(c, t, "upto", "the last tier has no upper bound: leave `upto` out");
-        else conf_get_bytes(c, t, "upto", !last, CONF_IN(1, 1e21), &tier->upto);
-        conf_get_money(c, t, "per_gib", true, CONF_IN(0, MAX_USD), &tier->usd_per_gb);
-        if (i > 0 && !(tier->upto > p->tiers[i - 1].upto))
-            conf_error_in(c, t, "upto", "tiers must go up: %g bytes is not above the previous tier's %g bytes",
-                          tier->upto, p->tiers[i - 1].upto);
+        else conf_get_quantity(c, t, "upto", unit, !last, CONF_IN(1, 1e21), &tier->upto);
+        conf_get_money(c, t, price, true, CONF_IN(0, MAX_USD), &tier->usd_per_gb);
+        if (got > 1 && !(tier->upto > tiers[got - 2].upto))
+            conf_error_in(c, t, "upto", "tiers must go up: %g is not above the previous tier's %g", tier->upto,
+                          tiers[got - 2].upto);
     }
+    return got;
 }
 
 bool cost_prices_parse(conf *c, bool required, struct cost_prices *p)
@@ -62,11 +66,28 @@ bool cost_prices_parse(conf *c, bool required, struct cost_prices *p)
     conf_get_int(c, lb, "lcu_free_rules", true, 0, 1000, &free_rules);
     p->lcu_free_rules = (unsigned)free_rules;
     conf_get_bool(c, lb, "cross_zone_charged", true, &p->elb_cross_zone_charged);
+    p->lcu_bytes_lambda = p->lcu_bytes;
+    conf_get_bytes(c, lb, "lcu_bytes_per_hour_lambda", false, CONF_IN(1, 1e18), &p->lcu_bytes_lambda);
     const config_setting_t *tr = conf_group(c, g, "transfer", true);
     conf_get_money(c, tr, "zone_per_gib", true, CONF_IN(0, MAX_USD), &p->zone_gb);
-    if (tr) parse_tiers(c, tr, p);
+    if (tr) p->n_tiers = parse_tier_list(c, tr, "internet", CONF_UNIT_BYTES, "per_gib", p->tiers);
     const config_setting_t *ebs = conf_group(c, g, "ebs", true);
     conf_get_money(c, ebs, "gib_month", true, CONF_IN(0, MAX_USD), &p->ebs_gb_month);
+    const config_setting_t *fn = conf_group(c, g, "lambda", false); /* needed by serverless designs only */
+    if (fn) {
+        double per_million = 0;
+        conf_get_money(c, fn, "per_million_requests", true, CONF_IN(0, MAX_USD), &per_million);
+        p->lambda_request = per_million / 1e6;
+        p->n_duration[0] = parse_tier_list(c, fn, "x86_64", CONF_UNIT_NONE, "per_gb_s", p->duration[0]);
+        p->n_duration[1] = parse_tier_list(c, fn, "arm64", CONF_UNIT_NONE, "per_gb_s", p->duration[1]);
+        conf_get_money(c, fn, "provisioned_gb_s", true, CONF_IN(0, MAX_USD), &p->provisioned_gb_s);
+        conf_get_money(c, fn, "provisioned_duration_x86_64", true, CONF_IN(0, MAX_USD), &p->provisioned_duration_gb_s[0]);
+        conf_get_money(c, fn, "provisioned_duration_arm64", true, CONF_IN(0, MAX_USD), &p->provisioned_duration_gb_s[1]);
+        conf_get_double(c, fn, "free_requests", true, CONF_IN(0, 1e15), &p->free_requests);
+        conf_get_double(c, fn, "free_gb_s", true, CONF_IN(0, 1e15), &p->free_gb_s);
+    }
+    const config_setting_t *gw = conf_group(c, g, "api_gateway", false);
+    if (gw) p->n_gateway = parse_tier_list(c, gw, "per_million", CONF_UNIT_NONE, "price", p->gateway);
     return conf_errors(c) == before;
 }
 
@@ -129,17 +150,24 @@ void cost_prices_print(const struct cost_prices *p, FILE *f)
     fprintf(f, "  EBS            $%g per GiB-month\n", p->ebs_gb_month);
 }
 
-double cost_internet_price(const struct cost_prices *p, double month_bytes, double bytes)
+/* The charge for `amount` more of a quantity priced by tiers on the month's running total `used`;
+ * tier prices are per `unit` of the quantity. */
+static double tiered(const struct cost_tier *t, unsigned n, double used, double amount, double unit)
 {
-    double usd = 0, from = month_bytes, to = month_bytes + bytes;
-    for (unsigned i = 0; i < p->n_tiers && from < to; i++) {
-        double hi = p->tiers[i].upto;
+    double usd = 0, from = used, to = used + amount;
+    for (unsigned i = 0; i < n && from < to; i++) {
+        double hi = t[i].upto;
         if (from >= hi) continue;
         double end = to < hi ? to : hi;
-        usd += (end - from) / COST_GB * p->tiers[i].usd_per_gb;
+        usd += (end - from) / unit * t[i].usd_per_gb;
         from = end;
     }
     return usd;
+}
+
+double cost_internet_price(const struct cost_prices *p, double month_bytes, double bytes)
+{
+    return tiered(p->tiers, p->n_tiers, month_bytes, bytes, COST_GB);
 }
 
 double cost_lcu(const struct cost_prices *p, double new_conn_per_s, double active_connections, double bytes_per_hour,
@@ -190,6 +218,10 @@ struct cost {
     /* the month in progress and transfer not yet booked */
     double month_bytes;
     uint64_t internet_pending, zone_pending;
+    /* Lambda and the gateway: the month's running totals and what is not booked yet */
+    double month_requests, month_gb_s[2], month_gateway;
+    double requests_pending, gb_s_pending[2], gateway_pending;
+    double provisioned_gb;   /* GB of memory allocated to provisioned environments now */
 };
 
 static struct bill *bill_of(struct cost *c, uint32_t inst)
@@ -228,6 +260,32 @@ static void book_transfer(struct cost *c)
         book(c, COST_TRANSFER_ZONES, 2.0 * c->pr->zone_gb * (double)c->zone_pending / COST_GB);
         c->zone_pending = 0;
     }
+    const struct cost_prices *p = c->pr;
+    if (c->requests_pending > 0) { /* the free requests come off the month's first ones */
+        double free = c->b->free_tier ? p->free_requests : 0;
+        double before = fmax(c->month_requests, free), after = fmax(c->month_requests + c->requests_pending, free);
+        book(c, COST_LAMBDA_REQUESTS, (after - before) * p->lambda_request);
+        c->month_requests += c->requests_pending;
+        c->requests_pending = 0;
+    }
+    for (int a = 0; a < 2; a++) {
+        if (!(c->gb_s_pending[a] > 0)) continue;
+        double amount = c->gb_s_pending[a];
+        if (c->b->free_tier) { /* the free GB-seconds, shared by both architectures, go first */
+            double used = c->month_gb_s[0] + c->month_gb_s[1], free = fmax(0.0, p->free_gb_s - used);
+            double waived = fmin(free, amount);
+            c->month_gb_s[a] += waived;
+            amount -= waived;
+        }
+        book(c, COST_LAMBDA_DURATION, tiered(p->duration[a], p->n_duration[a], c->month_gb_s[a], amount, 1.0));
+        c->month_gb_s[a] += amount;
+        c->gb_s_pending[a] = 0;
+    }
+    if (c->gateway_pending > 0) {
+        book(c, COST_API_GATEWAY, tiered(p->gateway, p->n_gateway, c->month_gateway, c->gateway_pending, 1e6));
+        c->month_gateway += c->gateway_pending;
+        c->gateway_pending = 0;
+    }
 }
 
 /* Constant rates from c->at to t. */
@@ -244,6 +302,7 @@ static void integrate(struct cost *c, sim_time t)
     book(c, COST_RESERVED_FEE, c->fee_rate[0] * dt);
     book(c, COST_SAVINGS_PLAN_FEE, c->fee_rate[1] * dt);
     book(c, COST_EBS, c->volumes * c->b->volume_bytes / COST_GB * c->pr->ebs_gb_month * dt / COST_MONTH_S);
+    if (c->provisioned_gb > 0) book(c, COST_LAMBDA_PROVISIONED, c->provisioned_gb * c->pr->provisioned_gb_s * dt);
     if (c->spot)
         for (unsigned k = 0; k < spot_pool_count(c->spot); k++)
             if (c->spot_billed[k]) book(c, COST_EC2_SPOT, c->spot_billed[k] * spot_price_integral(c->spot, (int)k, c->at, t));
@@ -271,7 +330,9 @@ static void settle_hour(struct cost *c)
     c->od_usd_hour = 0;
     if (c->has_lb) { /* capacity units: the dimensions as rates over the hour, a full LCU-hour charged */
         double rule_evals = c->requests * (c->b->rules > c->pr->lcu_free_rules ? c->b->rules - c->pr->lcu_free_rules : 0);
-        double lcu = cost_lcu(c->pr, c->new_conns / len, c->conn_seconds / len, c->lb_bytes * 3600.0 / len, rule_evals / len);
+        double per_lcu = c->b->lambda_targets ? c->pr->lcu_bytes_lambda : c->pr->lcu_bytes;
+        double lcu = cost_lcu(c->pr, c->new_conns / len, c->conn_seconds / len,
+                              c->lb_bytes * 3600.0 / len * c->pr->lcu_bytes / per_lcu, rule_evals / len);
         book(c, COST_ELB_LCU, lcu * c->pr->lcu_hour);
     }
     c->new_conns = c->conn_seconds = c->lb_bytes = c->requests = 0;
@@ -306,7 +367,8 @@ static void advance(struct cost *c, sim_time t)
             book_transfer(c);
             settle_hour(c);
             c->hour_start = next;
-            if (next % MONTH == 0) c->month_bytes = 0;
+            if (next % MONTH == 0)
+                c->month_bytes = c->month_requests = c->month_gb_s[0] = c->month_gb_s[1] = c->month_gateway = 0;
             if (c->has_lb && next < sim_horizon(c->s)) book(c, COST_ELB_HOURS, c->pr->elb_hour);
         }
     }
@@ -462,6 +524,30 @@ void cost_lb_cross_zone(struct cost *c, uint64_t bytes)
     if (!c->pr->elb_cross_zone_charged || c->closed) return;
     roll(c);
     c->zone_pending += bytes;
+}
+
+void cost_lambda_invocation(struct cost *c, int arch, double gb_seconds, bool provisioned)
+{
+    if (c->closed) return;
+    roll(c);
+    c->requests_pending += 1;
+    if (provisioned) book(c, COST_LAMBDA_DURATION, gb_seconds * c->pr->provisioned_duration_gb_s[arch]);
+    else c->gb_s_pending[arch] += gb_seconds;
+}
+
+void cost_lambda_provisioned(struct cost *c, double gb)
+{
+    if (c->closed) return;
+    cost_update(c);
+    c->provisioned_gb += gb;
+    if (c->provisioned_gb < 1e-9) c->provisioned_gb = 0;
+}
+
+void cost_gateway_request(struct cost *c)
+{
+    if (c->closed) return;
+    roll(c);
+    c->gateway_pending += 1;
 }
 
 void cost_close(struct cost *c)

@@ -61,13 +61,18 @@ enum cost_category {
     COST_ELB_LCU,             /* its capacity units */
     COST_TRANSFER_ZONES,      /* between availability zones, both sides */
     COST_TRANSFER_INTERNET,   /* out to the internet */
+    COST_LAMBDA_REQUESTS,     /* Lambda invocations */
+    COST_LAMBDA_DURATION,     /* Lambda GB-seconds (init and invocation) */
+    COST_LAMBDA_PROVISIONED,  /* provisioned concurrency: GB-seconds allocated */
+    COST_API_GATEWAY,         /* API gateway requests */
     COST_N_CATEGORIES
 };
 extern const char *const cost_category_names[COST_N_CATEGORIES];
 
 struct cost_tier {
-    double upto;        /* bytes in the month up to which this tier's price applies; INFINITY for the last */
-    double usd_per_gb;
+    double upto;        /* quantity in the month (bytes, GB-seconds, requests) up to which this tier's price
+                           applies; INFINITY for the last */
+    double usd_per_gb;  /* USD per unit: per GB for transfer, per GB-second, per million requests */
 };
 
 /* A price catalog: one region at one date. */
@@ -85,6 +90,17 @@ struct cost_prices {
     unsigned n_tiers;                   /* internet transfer out, by the month's running total */
     struct cost_tier tiers[COST_MAX_TIERS];
     double ebs_gb_month;                /* USD per GB-month of volume */
+    double lcu_bytes_lambda;            /* bytes per hour in one LCU when the targets are Lambda functions */
+    /* Lambda */
+    double lambda_request;              /* USD per request */
+    unsigned n_duration[2];             /* GB-second tiers by the month's running total: x86_64, arm64 */
+    struct cost_tier duration[2][COST_MAX_TIERS];
+    double provisioned_gb_s;            /* USD per GB-second of provisioned concurrency allocated */
+    double provisioned_duration_gb_s[2];/* USD per GB-second executed on it: x86_64, arm64 */
+    double free_requests, free_gb_s;    /* the monthly free tier, used when a design asks for it */
+    /* API gateway (HTTP API) */
+    unsigned n_gateway;                 /* USD per million requests by the month's running total */
+    struct cost_tier gateway[COST_MAX_TIERS];
 };
 
 /* Reads the top-level `prices` group. Absent: false with a diagnostic when required, else true and
@@ -108,6 +124,8 @@ struct cost_billing {
     double volume_bytes;         /* EBS per instance */
     unsigned rules;              /* listener rules the balancer evaluates per request */
     double requests_per_connection; /* >= 1: a client reuses a connection for this many requests */
+    bool lambda_targets;         /* the balancer's targets are Lambda functions (set by the design) */
+    bool free_tier;              /* Lambda's monthly free requests and GB-seconds apply */
 };
 
 /* Reads the optional `billing` group of a design (NULL: defaults) with instance types from cat. */
@@ -141,6 +159,14 @@ void cost_lb_finished(struct cost *c, double seconds);
  * the catalog says the balancer's cross-zone traffic is charged). */
 void cost_internet_bytes(struct cost *c, uint64_t bytes);
 void cost_lb_cross_zone(struct cost *c, uint64_t bytes);
+
+/* A Lambda invocation of `gb_seconds` (memory x billed duration) on arch (0 x86_64, 1 arm64), on a
+ * provisioned environment or not. */
+void cost_lambda_invocation(struct cost *c, int arch, double gb_seconds, bool provisioned);
+/* Provisioned concurrency allocated changes by gb (GB of memory, may be negative), now. */
+void cost_lambda_provisioned(struct cost *c, double gb);
+/* A request through the API gateway. */
+void cost_gateway_request(struct cost *c);
 
 /* Brings every category up to now. */
 void cost_update(struct cost *c);

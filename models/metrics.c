@@ -6,7 +6,8 @@
 #include <string.h>
 
 const char *const metrics_error_names[METRICS_N_ERRORS] = {"queue_full", "no_healthy_target", "connection_refused",
-                                                           "connect_timeout", "target_died", "timeout"};
+                                                           "connect_timeout", "target_died", "timeout", "throttled",
+                                                           "expired"};
 const char *const metrics_event_names[METRICS_N_EVENT_KINDS] = {
     "instance_pending", "instance_running", "instance_draining", "instance_terminated", "instance_unreachable",
     "instance_failed", "zone_down", "zone_up", "target_healthy", "target_unhealthy", "target_draining",
@@ -43,6 +44,8 @@ struct metrics {
     sim_time warm_at;
     struct metrics_totals totals;
     struct cost *cost;       /* NULL: no ledger */
+    void (*row_hook)(void *ctx, struct metrics_row *row);
+    void *row_hook_ctx;
     double cost_prev[COST_N_CATEGORIES + 1]; /* USD booked at the previous row, per category and in all */
     double cost_at_warm;     /* USD booked at the end of the warm-up */
 };
@@ -112,6 +115,10 @@ static void emit(struct metrics *m)
     for (int k = 0; k < 6; k++) r->group[k / 3][k % 3] = NAN;
     if (m->probe.scaling) m->probe.scaling(m->probe.ctx, r);
     fill_cost(m, r, sim_to_seconds(now - m->interval_start));
+    r->lambda_invocations = r->lambda_cold_starts = r->lambda_throttles = r->lambda_concurrency_max =
+        r->lambda_concurrency_mean = r->lambda_init_s = r->lambda_billed_gb_s = r->lambda_envs_idle =
+            r->lambda_envs_busy = NAN;
+    if (m->row_hook) m->row_hook(m->row_hook_ctx, r);
     if (m->status == 0) {
         m->status = m->row_fn(m->row_ctx, r);
         if (m->status < 0) sim_stop(m->s);
@@ -214,6 +221,12 @@ void metrics_attach(struct metrics *m, const struct metrics_probe *probe)
 }
 
 void metrics_attach_cost(struct metrics *m, struct cost *c) { m->cost = c; }
+
+void metrics_set_row_hook(struct metrics *m, void (*fn)(void *ctx, struct metrics_row *row), void *ctx)
+{
+    m->row_hook = fn;
+    m->row_hook_ctx = ctx;
+}
 
 static bool counted(const struct metrics *m, const struct request *r) { return r->arrival >= m->p.warmup; }
 

@@ -36,6 +36,8 @@ enum metrics_error {
     METRICS_ERR_CONNECT_TIMEOUT,    /* routed to a target whose host is gone: gave up connecting */
     METRICS_ERR_TARGET_DIED,        /* its server died or became unreachable while holding it */
     METRICS_ERR_TIMEOUT,            /* answered later than the request timeout */
+    METRICS_ERR_THROTTLED,          /* 429: beyond the concurrency or scaling limits (Lambda) */
+    METRICS_ERR_EXPIRED,            /* an asynchronous request throttled until its maximum age */
     METRICS_N_ERRORS
 };
 extern const char *const metrics_error_names[METRICS_N_ERRORS];
@@ -88,6 +90,11 @@ struct metrics_row {
     double cost_rate[COST_N_CATEGORIES]; /* USD per hour booked over the interval, per category; NaN */
     double cost_total_usd;      /* USD, all categories, by t_s; NaN */
     double cost_total_rate;     /* USD per hour over the interval, all categories; NaN */
+    /* Lambda (NaN for other designs): in the interval, invocations started, cold starts, throttled
+     * attempts, the most and the mean executions in progress, init seconds, billed GB-seconds; at t_s,
+     * idle (or initialising provisioned) and busy environments */
+    double lambda_invocations, lambda_cold_starts, lambda_throttles, lambda_concurrency_max,
+        lambda_concurrency_mean, lambda_init_s, lambda_billed_gb_s, lambda_envs_idle, lambda_envs_busy;
 };
 
 /* What the design tells metrics about itself. Optional callbacks may be NULL. */
@@ -130,6 +137,9 @@ void metrics_destroy(struct metrics *m);
 
 /* Connects the design; must be called before the run starts. probe is copied. */
 void metrics_attach(struct metrics *m, const struct metrics_probe *probe);
+
+/* A design's own columns: fn(ctx, row) fills them at the end of each interval (after the probe). */
+void metrics_set_row_hook(struct metrics *m, void (*fn)(void *ctx, struct metrics_row *row), void *ctx);
 
 /* Books costs in c (borrowed): brought up to date at each row, closed at the horizon. Before the run. */
 void metrics_attach_cost(struct metrics *m, struct cost *c);

@@ -13,11 +13,21 @@
 
 #define FORMAT_VERSION 2
 
-static const char *const kind_names[] = {"onprem", "cloud", NULL};
+static const char *const kind_names[] = {"onprem", "cloud", "serverless", NULL};
 
 /* ---- parsing ------------------------------------------------------------------------------- */
 
-static bool parse_design(conf *c, config_setting_t *g, const struct ec2_catalog *cat, struct design_params *d)
+static void design_params_free(struct design_params *d)
+{
+    switch (d->kind) {
+    case DESIGN_ONPREM: break;
+    case DESIGN_CLOUD: cloud_params_free(&d->u.cloud); break;
+    case DESIGN_SERVERLESS: lambda_params_free(&d->u.lambda); break;
+    }
+}
+
+static bool parse_design(conf *c, config_setting_t *g, const struct ec2_catalog *cat, const struct workload_params *w,
+                         struct design_params *d)
 {
     int before = conf_errors(c);
     d->name = "";
@@ -32,6 +42,7 @@ static bool parse_design(conf *c, config_setting_t *g, const struct ec2_catalog 
     switch (d->kind) {
     case DESIGN_ONPREM: onprem_parse(c, g, &d->u.onprem); break;
     case DESIGN_CLOUD: cloud_parse(c, g, cat, &d->u.cloud); break;
+    case DESIGN_SERVERLESS: lambda_parse(c, g, w, &d->u.lambda); break;
     }
     return conf_errors(c) == before;
 }
@@ -77,15 +88,16 @@ bool study_parse(conf *c, const struct study_overrides *ov, struct study_params 
         conf_error(c, designs, "at most %d designs, got %u", STUDY_MAX_DESIGNS, n);
         n = STUDY_MAX_DESIGNS;
     }
-    const config_setting_t *first_cloud = NULL;
+    const config_setting_t *first_billed = NULL; /* the first cloud or serverless design */
     for (unsigned i = 0; i < n; i++) {
         config_setting_t *g = conf_elem_group(c, designs, i);
         if (!g) continue;
         const char *kind = NULL;
-        if (!first_cloud && config_setting_lookup_string(g, "kind", &kind) && strcmp(kind, "cloud") == 0) first_cloud = g;
         struct design_params *d = &p->designs[p->n_designs];
-        if (!parse_design(c, g, &p->catalog, d)) {
-            if (d->kind == DESIGN_CLOUD) cloud_params_free(&d->u.cloud);
+        if (!first_billed && config_setting_lookup_string(g, "kind", &kind) && strcmp(kind, "onprem") != 0)
+            first_billed = g;
+        if (!parse_design(c, g, &p->catalog, &p->workload, d)) {
+            design_params_free(d);
             continue;
         }
         for (unsigned j = 0; j < p->n_designs; j++)
@@ -94,11 +106,19 @@ bool study_parse(conf *c, const struct study_overrides *ov, struct study_params 
         p->n_designs++;
     }
 
-    if (first_cloud && !config_setting_get_member(root, "prices") && p->catalog.n > 0) /* else told already */
-        conf_error_in(c, first_cloud, "kind", "a cloud design needs the prices of its region: the study must @include "
+    bool told = false; /* a cloud design without instance types got the include hint already */
+    for (unsigned d = 0; d < p->n_designs; d++) told = told || (p->designs[d].kind == DESIGN_CLOUD && p->catalog.n == 0);
+    if (first_billed && !config_setting_get_member(root, "prices") && !told)
+        conf_error_in(c, first_billed, "kind", "this design needs the prices of its region: the study must @include "
                       "configs/catalog/us-east-1.cfg by a path relative to the study file (from configs/examples/: "
                       "@include \"../catalog/us-east-1.cfg\")");
     else cost_prices_parse(c, false, &p->prices);
+    for (unsigned d = 0; d < p->n_designs && config_setting_get_member(root, "prices"); d++)
+        if (p->designs[d].kind == DESIGN_SERVERLESS && p->prices.n_duration[0] == 0) {
+            conf_error(c, config_setting_get_member(root, "prices"), "a serverless design needs Lambda prices: add a "
+                       "`lambda` group (see configs/catalog/us-east-1.cfg)");
+            break;
+        }
 
     const char *baseline = NULL;
     conf_get_string(c, st, "baseline", false, &baseline);
@@ -134,8 +154,7 @@ bool study_parse(conf *c, const struct study_overrides *ov, struct study_params 
 
 void study_params_free(struct study_params *p)
 {
-    for (unsigned d = 0; d < p->n_designs; d++)
-        if (p->designs[d].kind == DESIGN_CLOUD) cloud_params_free(&p->designs[d].u.cloud);
+    for (unsigned d = 0; d < p->n_designs; d++) design_params_free(&p->designs[d]);
     workload_params_free(&p->workload);
     ec2_catalog_free(&p->catalog);
 }
@@ -173,7 +192,7 @@ static bool metric_used(const struct study_params *p, unsigned m)
 {
     if (m == M_COST || m == M_COST_MONTH || m == M_COST_MILLION) {
         for (unsigned d = 0; d < p->n_designs; d++)
-            if (p->designs[d].kind == DESIGN_CLOUD) return true;
+            if (p->designs[d].kind != DESIGN_ONPREM) return true;
         return false;
     }
     if (m == M_SLO_LATENCY) return p->workload.slo_quantile > 0;
@@ -208,7 +227,7 @@ static void run_values(const struct study_params *p, const struct metrics_totals
 /* ---- output -------------------------------------------------------------------------------- */
 
 /* The series columns: fixed ones, then one per error reason, instance state and zone. */
-enum { N_SERIES_COLS = 26 + METRICS_N_ERRORS + 4 + METRICS_ZONES + 2 * COST_N_CATEGORIES };
+enum { N_SERIES_COLS = 35 + METRICS_N_ERRORS + 4 + METRICS_ZONES + 2 * COST_N_CATEGORIES };
 struct series_layout {
     char names[METRICS_N_ERRORS + METRICS_ZONES + 2 * COST_N_CATEGORIES][48];
     struct h5out_col cols[N_SERIES_COLS];
@@ -268,6 +287,15 @@ static void build_series_layout(struct series_layout *l)
     }
     l->cols[n++] = (struct h5out_col){"cost_usd", H5OUT_F64, offsetof(struct metrics_row, cost_total_usd), NULL, 0};
     l->cols[n++] = (struct h5out_col){"cost_rate_usd_per_h", H5OUT_F64, offsetof(struct metrics_row, cost_total_rate), NULL, 0};
+    l->cols[n++] = ROW_COL(lambda_invocations, H5OUT_F64);
+    l->cols[n++] = ROW_COL(lambda_cold_starts, H5OUT_F64);
+    l->cols[n++] = ROW_COL(lambda_throttles, H5OUT_F64);
+    l->cols[n++] = ROW_COL(lambda_concurrency_max, H5OUT_F64);
+    l->cols[n++] = ROW_COL(lambda_concurrency_mean, H5OUT_F64);
+    l->cols[n++] = ROW_COL(lambda_init_s, H5OUT_F64);
+    l->cols[n++] = ROW_COL(lambda_billed_gb_s, H5OUT_F64);
+    l->cols[n++] = ROW_COL(lambda_envs_idle, H5OUT_F64);
+    l->cols[n++] = ROW_COL(lambda_envs_busy, H5OUT_F64);
     l->n = n;
 }
 
@@ -438,6 +466,7 @@ static int run_one(const struct study_params *p, const struct study_run_options 
     struct cloud *cl = NULL;
     struct workload *w = NULL;
     struct cost *cost = NULL;
+    struct lambda *fn = NULL;
     switch (dp->kind) {
     case DESIGN_ONPREM:
         op = onprem_create(s, &dp->u.onprem, m);
@@ -448,6 +477,12 @@ static int run_one(const struct study_params *p, const struct study_run_options 
         metrics_attach_cost(m, cost);
         cl = cloud_create(s, &dp->u.cloud, m, cost);
         w = workload_create(s, &p->workload, cloud_submit, cl);
+        break;
+    case DESIGN_SERVERLESS:
+        cost = cost_create(s, &p->prices, &dp->u.lambda.billing, dp->u.lambda.front_door == LAMBDA_ALB);
+        metrics_attach_cost(m, cost);
+        fn = lambda_create(s, &dp->u.lambda, m, cost);
+        w = workload_create(s, &p->workload, lambda_submit, fn);
         break;
     }
     enum sim_end end = sim_run(s);
@@ -462,6 +497,7 @@ static int run_one(const struct study_params *p, const struct study_run_options 
     workload_destroy(w);
     onprem_destroy(op);
     cloud_destroy(cl);
+    lambda_destroy(fn);
     cost_destroy(cost);
     metrics_destroy(m);
     sim_destroy(s);

@@ -32,11 +32,12 @@
 #include "cost.h"
 #include "cloud.h"
 #include "ec2.h"
+#include "lambda.h"
 #include "onprem.h"
 #include "sim.h"
 #include "workload.h"
 
-enum design_kind { DESIGN_ONPREM, DESIGN_CLOUD };
+enum design_kind { DESIGN_ONPREM, DESIGN_CLOUD, DESIGN_SERVERLESS };
 
 struct design_params {
     const char *name;        /* borrowed from the conf; unique in the study */
@@ -45,6 +46,7 @@ struct design_params {
     union {
         struct onprem_params onprem;
         struct cloud_params cloud;
+        struct lambda_params lambda;
     } u;
 };
 
