@@ -89,13 +89,16 @@ bool study_parse(conf *c, const struct study_overrides *ov, struct study_params 
         n = STUDY_MAX_DESIGNS;
     }
     const config_setting_t *first_billed = NULL; /* the first cloud or serverless design */
+    bool cloud_in_text = false;
     for (unsigned i = 0; i < n; i++) {
         config_setting_t *g = conf_elem_group(c, designs, i);
         if (!g) continue;
         const char *kind = NULL;
         struct design_params *d = &p->designs[p->n_designs];
-        if (!first_billed && config_setting_lookup_string(g, "kind", &kind) && strcmp(kind, "onprem") != 0)
-            first_billed = g;
+        if (config_setting_lookup_string(g, "kind", &kind) && strcmp(kind, "onprem") != 0) {
+            if (!first_billed) first_billed = g;
+            cloud_in_text = cloud_in_text || strcmp(kind, "cloud") == 0;
+        }
         if (!parse_design(c, g, &p->catalog, &p->workload, d)) {
             design_params_free(d);
             continue;
@@ -106,8 +109,7 @@ bool study_parse(conf *c, const struct study_overrides *ov, struct study_params 
         p->n_designs++;
     }
 
-    bool told = false; /* a cloud design without instance types got the include hint already */
-    for (unsigned d = 0; d < p->n_designs; d++) told = told || (p->designs[d].kind == DESIGN_CLOUD && p->catalog.n == 0);
+    bool told = cloud_in_text && p->catalog.n == 0; /* a cloud design without instance types got the include hint */
     if (first_billed && !config_setting_get_member(root, "prices") && !told)
         conf_error_in(c, first_billed, "kind", "this design needs the prices of its region: the study must @include "
                       "configs/catalog/us-east-1.cfg by a path relative to the study file (from configs/examples/: "
