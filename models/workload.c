@@ -18,7 +18,8 @@ struct workload {
     void *sink_ctx;
     gsl_rng *arrivals;      /* candidate gaps and thinning */
     gsl_rng *demand;        /* class choice and CPU demand */
-    double rate_max;        /* requests/s: the thinning envelope */
+    double base_max;        /* requests/s: the profile's highest rate, before changes */
+    unsigned seg;           /* rate changes in force: changes[0 .. seg-1] have happened */
     double cum_share[WORKLOAD_MAX_CLASSES];
     uint64_t n;             /* arrivals so far */
 };
@@ -136,20 +137,29 @@ double workload_rate(const struct workload_params *p, sim_time t)
     return factor * p->mean_rps * (1.0 + (p->peak_to_mean - 1.0) * cos(two_pi * (hour - p->peak_hour) / 24.0));
 }
 
-/* Draws candidate arrivals at rate_max and keeps each with probability rate(t) / rate_max (thinning,
- * Lewis and Shedler 1979), so the kept ones form a Poisson process of rate rate(t). */
+/* Draws candidate arrivals at an envelope rate and keeps each with probability rate(t) / envelope
+ * (thinning, Lewis and Shedler 1979), so the kept ones form a Poisson process of rate rate(t). The
+ * envelope is the profile's highest rate times the factor in force, piece by piece between rate
+ * changes: a candidate gap that crosses a change is dropped and the draw restarts at the change (the
+ * exponential has no memory), so a flash crowd of 100x costs nothing outside its own interval. */
 static void schedule_next(struct workload *w)
 {
     sim *s = w->s;
-    sim_time t = sim_now(s);
+    const struct workload_params *p = w->p;
+    sim_time t = sim_now(s), horizon = sim_horizon(s);
     for (;;) {
-        double gap = dist_exp(w->arrivals, 1.0 / w->rate_max);
-        if (gap > sim_to_seconds(sim_horizon(s) - t)) return;
+        double factor = w->seg ? p->changes[w->seg - 1].factor : 1.0, bound = w->base_max * factor;
+        sim_time end = w->seg < p->n_changes && p->changes[w->seg].at < horizon ? p->changes[w->seg].at : horizon;
+        double gap = bound > 0 ? dist_exp(w->arrivals, 1.0 / bound) : INFINITY;
+        if (gap >= sim_to_seconds(end - t)) { /* no candidate before the next change (or the horizon) */
+            if (end >= horizon) return;
+            t = end;
+            w->seg++;
+            continue;
+        }
         t += sim_from_seconds(gap);
-        if (t > sim_horizon(s)) return;
-        if ((w->p->profile == WORKLOAD_CONSTANT && w->p->n_changes == 0) ||
-            gsl_rng_uniform(w->arrivals) * w->rate_max < workload_rate(w->p, t))
-            break;
+        if (t >= end) continue; /* rounding put it on the change: draw again from there */
+        if (p->profile == WORKLOAD_CONSTANT || gsl_rng_uniform(w->arrivals) * bound < workload_rate(p, t)) break;
     }
     sim_schedule_at(s, t, w->id, EV_ARRIVAL, NULL, 0);
 }
@@ -189,9 +199,8 @@ struct workload *workload_create(sim *s, const struct workload_params *p, worklo
     w->sink_ctx = sink_ctx;
     w->arrivals = sim_rng(s, "workload/arrivals");
     w->demand = sim_rng(s, "workload/demand");
-    double most = 1.0;
-    for (unsigned i = 0; i < p->n_changes; i++) most = p->changes[i].factor > most ? p->changes[i].factor : most;
-    w->rate_max = most * p->mean_rps * (p->profile == WORKLOAD_DIURNAL ? p->peak_to_mean : 1.0);
+    w->base_max = p->mean_rps * (p->profile == WORKLOAD_DIURNAL ? p->peak_to_mean : 1.0);
+    while (w->seg < p->n_changes && p->changes[w->seg].at <= sim_now(s)) w->seg++;
     double cum = 0;
     for (unsigned k = 0; k < p->n_classes; k++) w->cum_share[k] = cum += p->classes[k].share;
     w->id = sim_register(s, &ops, w);
