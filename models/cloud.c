@@ -96,7 +96,7 @@ static void instance_changed(void *ctx, uint32_t i, enum ec2_state from, enum ec
     if (c->cost) bill(c, i, from, to);
     metrics_event(c->m, (enum metrics_event_kind)(METRICS_EV_INSTANCE_PENDING + to), (int)zone, i,
                   from == EC2_N_STATES ? -1.0 : (double)from);
-    metrics_set_cores(c->m, ec2_serving_vcpus(c->ec2));
+    metrics_cores_changed(c->m);
     if (!c->elb) return; /* instances launched while the balancer is being built register below */
     if (to == EC2_RUNNING && !elb_registered(c->elb, i))
         elb_register(c->elb, i, zone, ec2_server(c->ec2, i), c->building);

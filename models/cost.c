@@ -9,7 +9,8 @@
 const char *const cost_category_names[COST_N_CATEGORIES] = {
     "ec2_on_demand", "ec2_spot", "reserved_fee", "savings_plan_fee", "covered",
     "ebs", "elb_hours", "elb_lcu", "transfer_zones", "transfer_internet", "lambda_requests", "lambda_duration",
-    "lambda_provisioned", "api_gateway"};
+    "lambda_provisioned", "api_gateway", "onprem_hardware", "onprem_power", "onprem_space", "onprem_network",
+    "onprem_staff"};
 
 #define HOUR (3600 * SIM_SEC)
 #define MONTH ((sim_time)730 * HOUR)
@@ -222,6 +223,10 @@ struct cost {
     double month_requests, month_gb_s[2], month_gateway;
     double requests_pending, gb_s_pending[2], gateway_pending;
     double provisioned_gb;   /* GB of memory allocated to provisioned environments now */
+    double rate[COST_N_CATEGORIES]; /* USD/s of constant running costs (on-premises) */
+    double (*joules)(const void *ctx);
+    const void *meter_ctx;
+    double usd_per_joule, joules_booked;
 };
 
 static struct bill *bill_of(struct cost *c, uint32_t inst)
@@ -303,6 +308,8 @@ static void integrate(struct cost *c, sim_time t)
     book(c, COST_SAVINGS_PLAN_FEE, c->fee_rate[1] * dt);
     book(c, COST_EBS, c->volumes * c->b->volume_bytes / COST_GB * c->pr->ebs_gb_month * dt / COST_MONTH_S);
     if (c->provisioned_gb > 0) book(c, COST_LAMBDA_PROVISIONED, c->provisioned_gb * c->pr->provisioned_gb_s * dt);
+    for (int k = COST_ONPREM_HARDWARE; k < COST_N_CATEGORIES; k++)
+        if (c->rate[k] > 0) book(c, (enum cost_category)k, c->rate[k] * dt);
     if (c->spot)
         for (unsigned k = 0; k < spot_pool_count(c->spot); k++)
             if (c->spot_billed[k]) book(c, COST_EC2_SPOT, c->spot_billed[k] * spot_price_integral(c->spot, (int)k, c->at, t));
@@ -404,6 +411,27 @@ void cost_update(struct cost *c)
     if (c->closed) return;
     advance(c, sim_now(c->s));
     book_transfer(c);
+    if (c->joules) {
+        double j = c->joules(c->meter_ctx);
+        book(c, COST_ONPREM_POWER, (j - c->joules_booked) * c->usd_per_joule);
+        c->joules_booked = j;
+    }
+}
+
+void cost_set_rate(struct cost *c, enum cost_category k, double usd_per_s)
+{
+    if (c->closed) return;
+    cost_update(c);
+    c->rate[k] = usd_per_s;
+}
+
+void cost_set_energy_meter(struct cost *c, double (*joules)(const void *ctx), const void *ctx, double usd_per_joule)
+{
+    cost_update(c);
+    c->joules = joules;
+    c->meter_ctx = ctx;
+    c->usd_per_joule = usd_per_joule;
+    c->joules_booked = joules(ctx);
 }
 
 void cost_ec2_launched(struct cost *c, uint32_t inst)

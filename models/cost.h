@@ -28,7 +28,7 @@
  * Leaves out: the free tier except the internet transfer allowance, taxes, support plans, credits,
  * NAT gateways, public IPv4 addresses, CloudWatch, hourly-billed operating systems, Reserved
  * Instance size flexibility and upfront payments (an all-upfront reservation is its effective hourly
- * rate here), Lambda and on-premises costs (later models).
+ * rate here).
  * Invariant: every category's cumulative amount is the sum of what was booked in it; the fee and
  * usage categories never decrease, only the covered (negation) line is negative.
  * Scale: O(1) per request and per instance change, O(pools + reservations) per clock hour.
@@ -65,6 +65,11 @@ enum cost_category {
     COST_LAMBDA_DURATION,     /* Lambda GB-seconds (init and invocation) */
     COST_LAMBDA_PROVISIONED,  /* provisioned concurrency: GB-seconds allocated */
     COST_API_GATEWAY,         /* API gateway requests */
+    COST_ONPREM_HARDWARE,     /* servers bought: their monthly payment over the amortisation period */
+    COST_ONPREM_POWER,        /* electricity: IT power by utilization, times PUE */
+    COST_ONPREM_SPACE,        /* space or colocation, per kW of the servers' peak power */
+    COST_ONPREM_NETWORK,      /* a network share per server */
+    COST_ONPREM_STAFF,        /* administrators */
     COST_N_CATEGORIES
 };
 extern const char *const cost_category_names[COST_N_CATEGORIES];
@@ -167,6 +172,12 @@ void cost_lambda_invocation(struct cost *c, int arch, double gb_seconds, bool pr
 void cost_lambda_provisioned(struct cost *c, double gb);
 /* A request through the API gateway. */
 void cost_gateway_request(struct cost *c);
+
+/* Constant running costs from now on, USD per second, by category (on-premises lines). */
+void cost_set_rate(struct cost *c, enum cost_category k, double usd_per_s);
+/* Energy: joules(ctx) is the energy used since the start (J, non-decreasing); each update books what
+ * was used since the last one at usd_per_joule in COST_ONPREM_POWER. */
+void cost_set_energy_meter(struct cost *c, double (*joules)(const void *ctx), const void *ctx, double usd_per_joule);
 
 /* Brings every category up to now. */
 void cost_update(struct cost *c);

@@ -491,27 +491,28 @@ static bool start(struct lambda *l, unsigned fn, struct request *r)
     f->st.cold_starts++;
     use_concurrency(l, f, 1);
     note_concurrency(l, f);
-    metrics_set_cores(l->m, cores_now(l));
-    double init = dist_sample(&f->p->cold_start, f->rng);
-    execute(l, fn, e, r, init > 1e-9 ? init : 1e-9);
+    metrics_cores_changed(l->m);
+    execute(l, fn, e, r, dist_sample(&f->p->cold_start, f->rng));
     return true;
 }
 
-/* An asynchronous request that could not start waits: 1, 2, 4 ... s, at most 5 min, within its age. */
+/* An asynchronous request that could not start waits: 1, 2, 4 ... s, at most 5 min, and is tried a
+ * last time when it reaches its maximum age; throttled then, it is dropped. */
 static void retry_later(struct lambda *l, struct fn *f, struct request *r, uint32_t attempt)
 {
-    double wait = attempt < 9 ? (double)(1u << attempt) : 300.0;
-    if (wait > 300) wait = 300;
-    sim_time at = sim_now(l->s) + sim_from_seconds(wait);
-    if (at - r->arrival > l->p->max_event_age) {
+    sim_time now = sim_now(l->s), deadline = r->arrival + l->p->max_event_age;
+    if (now >= deadline) {
         f->st.expired++;
         fail(l, r, METRICS_ERR_EXPIRED);
         return;
     }
+    double wait = attempt < 9 ? (double)(1u << attempt) : 300.0;
+    if (wait > 300) wait = 300;
+    sim_time at = now + sim_from_seconds(wait);
     f->st.retries++;
-    r->node = (uint16_t)(attempt + 1);
+    r->node = (uint16_t)(attempt + 1 < UINT16_MAX ? attempt + 1 : UINT16_MAX);
     l->retrying++;
-    sim_schedule_at(l->s, at, l->id, EV_RETRY, r, sizeof *r);
+    sim_schedule_at(l->s, at < deadline ? at : deadline, l->id, EV_RETRY, r, sizeof *r);
 }
 
 void lambda_submit(void *ctx, const struct request *req)
@@ -577,7 +578,7 @@ static void on_done(sim *s, void *self, const void *payload)
             use_concurrency(l, f, -1);
             if (l->cost) cost_lambda_provisioned(l->cost, -f->gb);
             env_free(l, e);
-            metrics_set_cores(l->m, cores_now(l));
+            metrics_cores_changed(l->m);
         } else {
             idle_push(l, f, e);
         }
@@ -588,7 +589,7 @@ static void on_done(sim *s, void *self, const void *payload)
     use_concurrency(l, f, -1);
     if (now >= v->retire) { /* its lifetime is over: retired, not kept */
         env_free(l, e);
-        metrics_set_cores(l->m, cores_now(l));
+        metrics_cores_changed(l->m);
         return;
     }
     idle_push(l, f, e);
@@ -609,7 +610,7 @@ static void on_expire(sim *s, void *self, const void *payload)
         idle_unlink(l, f, e);
         env_free(l, e);
     }
-    metrics_set_cores(l->m, cores_now(l));
+    metrics_cores_changed(l->m);
     arm_expiry(l, fn);
 }
 
@@ -638,7 +639,7 @@ static void set_provisioned(struct lambda *l, unsigned fn, uint32_t count)
         if (l->cost) cost_lambda_provisioned(l->cost, -f->gb);
         env_free(l, e);
     }
-    metrics_set_cores(l->m, cores_now(l));
+    metrics_cores_changed(l->m);
 }
 
 static void on_provisioned_ready(sim *s, void *self, const void *payload)
@@ -654,7 +655,7 @@ static void on_provisioned_ready(sim *s, void *self, const void *payload)
         use_concurrency(l, f, -1);
         if (l->cost) cost_lambda_provisioned(l->cost, -f->gb);
         env_free(l, e);
-        metrics_set_cores(l->m, cores_now(l));
+        metrics_cores_changed(l->m);
         return;
     }
     idle_push(l, f, e);

@@ -18,8 +18,8 @@
  *   seconds"). Provisioned concurrency: environments initialised ahead that never expire, optionally
  *   changed on a schedule.
  * - Throttling: a synchronous request that cannot start fails with 429 (`throttled`); an asynchronous
- *   one waits in Lambda's queue and is retried after 1, 2, 4 ... s (at most 5 min) until its age
- *   exceeds the maximum event age (default 6 h), then is dropped (`expired`).
+ *   one waits in Lambda's queue and is retried after 1, 2, 4 ... s (at most 5 min), a last time when
+ *   its age reaches the maximum event age (default 6 h), then is dropped (`expired`).
  * - A request that runs longer than the timeout fails (`timeout`) at the timeout, and is billed so.
  * - Front door: an Application Load Balancer (Lambda as a target) or an API gateway, each adding a
  *   latency drawn per request; both billed (cost.h).

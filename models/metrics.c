@@ -266,10 +266,10 @@ void metrics_failure(struct metrics *m, const struct request *r, enum metrics_er
 
 void metrics_cross_zone(struct metrics *m, uint64_t bytes) { m->row.cross_zone_bytes += bytes; }
 
-void metrics_set_cores(struct metrics *m, double cores)
+void metrics_cores_changed(struct metrics *m)
 {
     account_cores(m);
-    m->cores = cores;
+    m->cores = m->probe.cores ? m->probe.cores(m->probe.ctx) : 0;
 }
 
 void metrics_set_event_sink(struct metrics *m, metrics_event_fn *fn, void *ctx)

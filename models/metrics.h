@@ -102,7 +102,7 @@ struct metrics_probe {
     const void *ctx;
     uint64_t (*in_system)(const void *ctx);       /* requests it holds now (queued or in service) */
     double (*busy_core_seconds)(const void *ctx); /* cumulative, since the start of the run */
-    double (*cores)(const void *ctx);             /* cores available at attach; later changes: metrics_set_cores */
+    double (*cores)(const void *ctx);             /* cores available now; asked at attach and at metrics_cores_changed */
     void (*instances)(const void *ctx, double out[4]);     /* optional: see metrics_row.instances */
     void (*healthy)(const void *ctx, double out[METRICS_ZONES]); /* optional: see metrics_row */
     void (*scaling)(const void *ctx, struct metrics_row *row); /* optional: fills desired .. group */
@@ -157,8 +157,9 @@ void metrics_failure(struct metrics *m, const struct request *r, enum metrics_er
 /* Response bytes that crossed zones, now. */
 void metrics_cross_zone(struct metrics *m, uint64_t bytes);
 
-/* The design's serving capacity changes to `cores` now (utilization integrates it exactly). */
-void metrics_set_cores(struct metrics *m, double cores);
+/* The design's serving capacity changed now: metrics asks the probe's cores() again (utilization
+ * integrates it exactly). A design made of parts (hybrid) answers for all of them. */
+void metrics_cores_changed(struct metrics *m);
 
 /* An infrastructure event now; az and id -1 when not applicable. */
 void metrics_event(struct metrics *m, enum metrics_event_kind kind, int az, int64_t id, double value);

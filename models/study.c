@@ -20,7 +20,7 @@ static const char *const kind_names[] = {"onprem", "cloud", "serverless", NULL};
 static void design_params_free(struct design_params *d)
 {
     switch (d->kind) {
-    case DESIGN_ONPREM: break;
+    case DESIGN_ONPREM: onprem_params_free(&d->u.onprem); break;
     case DESIGN_CLOUD: cloud_params_free(&d->u.cloud); break;
     case DESIGN_SERVERLESS: lambda_params_free(&d->u.lambda); break;
     }
@@ -190,11 +190,14 @@ static double *value(const struct study_result *r, unsigned d, unsigned m, uint3
     return &r->v[((size_t)d * N_METRICS + m) * r->replications + rep];
 }
 
+/* Whether a design books costs: cloud and serverless always, onprem with a tco group. */
+static bool design_billed(const struct design_params *d) { return d->kind != DESIGN_ONPREM || d->u.onprem.tco.given; }
+
 static bool metric_used(const struct study_params *p, unsigned m)
 {
     if (m == M_COST || m == M_COST_MONTH || m == M_COST_MILLION) {
         for (unsigned d = 0; d < p->n_designs; d++)
-            if (p->designs[d].kind != DESIGN_ONPREM) return true;
+            if (design_billed(&p->designs[d])) return true;
         return false;
     }
     if (m == M_SLO_LATENCY) return p->workload.slo_quantile > 0;
@@ -405,6 +408,8 @@ static int write_summary(struct h5out *o, const struct study_params *p, const st
 
 /* ---- running ------------------------------------------------------------------------------- */
 
+static const struct cost_billing no_billing = {.rules = 1, .requests_per_connection = 1};
+
 struct progress {
     const struct study_params *p;
     unsigned design;
@@ -471,7 +476,11 @@ static int run_one(const struct study_params *p, const struct study_run_options 
     struct lambda *fn = NULL;
     switch (dp->kind) {
     case DESIGN_ONPREM:
-        op = onprem_create(s, &dp->u.onprem, m);
+        if (dp->u.onprem.tco.given) {
+            cost = cost_create(s, &p->prices, &no_billing, false);
+            metrics_attach_cost(m, cost);
+        }
+        op = onprem_create(s, &dp->u.onprem, m, cost);
         w = workload_create(s, &p->workload, onprem_submit, op);
         break;
     case DESIGN_CLOUD:

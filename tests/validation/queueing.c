@@ -51,12 +51,12 @@ static struct estimate replicate(unsigned cores, int64_t queue_limit, double lam
 {
     struct workload_params w = {.profile = WORKLOAD_CONSTANT, .mean_rps = lambda, .n_classes = 1};
     w.classes[0] = (struct workload_class){.name = "only", .share = 1.0, .cpu = service};
-    struct onprem_params op = {1, {cores, 1.0, queue_limit}, ONPREM_ROUND_ROBIN};
+    struct onprem_params op = {.servers = 1, .server = {cores, 1.0, queue_limit}, .dispatch = ONPREM_ROUND_ROBIN};
     sim *s = sim_create(20261130, rep, sim_from_seconds(horizon_s));
     struct metrics *m = metrics_create(s, &(struct metrics_params){sim_from_seconds(horizon_s / 10),
                                                                   sim_from_seconds(horizon_s / 20)},
                                        ignore_row, NULL);
-    struct onprem *o = onprem_create(s, &op, m);
+    struct onprem *o = onprem_create(s, &op, m, NULL);
     struct workload *wl = workload_create(s, &w, onprem_submit, o);
     sim_run(s);
     const struct metrics_totals *t = metrics_totals(m);
