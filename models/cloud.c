@@ -192,6 +192,12 @@ static void probe_healthy(const void *ctx, double out[METRICS_ZONES])
     for (unsigned z = 0; z < az_count(c->az); z++) out[z] = elb_healthy_in_zone(c->elb, z);
 }
 
+struct metrics_probe cloud_probe(const struct cloud *c)
+{
+    return (struct metrics_probe){c, probe_in_system, probe_busy, probe_cores, probe_instances, probe_healthy,
+                                  probe_scaling};
+}
+
 struct cloud *cloud_create(sim *s, const struct cloud_params *p, struct metrics *m, struct cost *cost)
 {
     struct cloud *c = sim_xcalloc(1, sizeof *c);
@@ -201,8 +207,8 @@ struct cloud *cloud_create(sim *s, const struct cloud_params *p, struct metrics 
     c->cost = cost;
     c->az = az_create(s, &p->region, zone_changed, c);
     c->ec2 = ec2_create(s, &p->instances, c->az, &(struct ec2_owner){c, instance_changed, request_done, request_lost});
-    metrics_attach(m, &(struct metrics_probe){c, probe_in_system, probe_busy, probe_cores, probe_instances,
-                                              probe_healthy, probe_scaling});
+    struct metrics_probe probe = cloud_probe(c);
+    metrics_attach(m, &probe);
     unsigned spread = 0;
     for (unsigned g = 0; g < p->n_groups; g++)
         for (unsigned k = 0; k < p->groups[g].count; k++) {

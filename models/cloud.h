@@ -67,6 +67,9 @@ void cloud_destroy(struct cloud *c);
 /* The workload sink (ctx is the struct cloud). */
 void cloud_submit(void *ctx, const struct request *r);
 
+/* The probe the design attaches to metrics (for designs made of parts). */
+struct metrics_probe cloud_probe(const struct cloud *c);
+
 /* The parts, for tests. */
 struct ec2 *cloud_ec2(const struct cloud *c);
 struct elb *cloud_elb(const struct cloud *c);

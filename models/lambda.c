@@ -751,6 +751,11 @@ static const char *const kind_names[N_KINDS] = {"invocation_done", "environment_
                                                 "provisioned_concurrency", "provisioned_ready"};
 static const sim_model_ops ops = {"lambda", N_KINDS, handlers, kind_names, check_envs};
 
+struct metrics_probe lambda_probe(const struct lambda *l)
+{
+    return (struct metrics_probe){l, probe_in_system, probe_busy, probe_cores, NULL, NULL, NULL};
+}
+
 struct lambda *lambda_create(sim *s, const struct lambda_params *p, struct metrics *m, struct cost *cost)
 {
     struct lambda *l = sim_xcalloc(1, sizeof *l);
@@ -775,7 +780,8 @@ struct lambda *lambda_create(sim *s, const struct lambda_params *p, struct metri
         for (unsigned k = 0; k < WORKLOAD_MAX_CLASSES; k++)
             if (f->p->serves[k]) l->fn_of_class[k] = (uint8_t)i;
     }
-    metrics_attach(m, &(struct metrics_probe){l, probe_in_system, probe_busy, probe_cores, NULL, NULL, NULL});
+    struct metrics_probe probe = lambda_probe(l);
+    metrics_attach(m, &probe);
     metrics_set_row_hook(m, row_hook, l);
     for (unsigned i = 0; i < p->n_functions; i++) {
         set_provisioned(l, i, p->functions[i].provisioned);

@@ -104,6 +104,9 @@ struct lambda;
 struct lambda *lambda_create(sim *s, const struct lambda_params *p, struct metrics *m, struct cost *cost);
 void lambda_destroy(struct lambda *l);
 
+/* The probe the design attaches to metrics (for designs made of parts). */
+struct metrics_probe lambda_probe(const struct lambda *l);
+
 /* The workload sink (ctx is the struct lambda). */
 void lambda_submit(void *ctx, const struct request *r);
 

@@ -104,6 +104,13 @@ static void emit(struct metrics *m)
     r->latency_p99_s = any ? stats_hist_quantile(&m->latency, 0.99) : NAN;
     r->latency_p999_s = any ? stats_hist_quantile(&m->latency, 0.999) : NAN;
     r->latency_max_s = any ? stats_hist_max(&m->latency) : NAN;
+    r->latency_slo_s = any && m->p.slo_quantile > 0 ? stats_hist_quantile(&m->latency, m->p.slo_quantile) : NAN;
+    /* an interval meets the SLO when what completed in it met the latency target; one where requests
+     * only failed does not; one with nothing resolved is not judged */
+    if (m->p.slo_quantile > 0 && m->warm && m->interval_start >= m->warm_at && (r->successes || r->errors)) {
+        m->totals.slo_intervals++;
+        m->totals.slo_intervals_met += any && r->latency_slo_s <= m->p.slo_latency;
+    }
     r->wait_mean_s = m->wait.n ? stats_acc_mean(&m->wait) : NAN;
     double busy = busy_now(m);
     r->utilization = m->core_seconds > 0 ? (busy - m->busy_at_start) / m->core_seconds : NAN;

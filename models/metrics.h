@@ -74,6 +74,7 @@ struct metrics_row {
     uint64_t errors_by[METRICS_N_ERRORS]; /* of which, by reason (enum metrics_error) */
     uint64_t in_flight;         /* requests in the system at t_s */
     double latency_mean_s;      /* s, over requests completed in the interval */
+    double latency_slo_s;       /* s, the SLO's percentile over requests completed in the interval; NaN */
     double latency_p50_s, latency_p90_s, latency_p99_s, latency_p999_s, latency_max_s; /* s */
     double wait_mean_s;         /* s, queueing wait before service started */
     double utilization;         /* busy core-seconds / available core-seconds in the interval */
@@ -114,6 +115,8 @@ typedef int metrics_event_fn(void *ctx, const struct metrics_event *ev); /* 0 or
 struct metrics_params {
     sim_time interval; /* ns, > 0 */
     sim_time warmup;   /* ns, >= 0: requests arriving earlier are left out of the totals */
+    double slo_quantile; /* the latency SLO's percentile (e.g. 0.99), 0 = none */
+    double slo_latency;  /* s: its target */
 };
 
 /* Run totals over requests that arrived at or after the warm-up. */
@@ -125,6 +128,8 @@ struct metrics_totals {
     double busy_core_seconds, core_seconds; /* after the warm-up */
     double measured_s;       /* s: horizon - warm-up */
     double cost_usd;         /* USD booked in the measured window; NaN without a ledger */
+    uint64_t slo_intervals;  /* report intervals that began at or after the warm-up and resolved requests */
+    uint64_t slo_intervals_met; /* of which, those whose SLO percentile latency met the target */
 };
 
 struct metrics;

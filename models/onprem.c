@@ -299,6 +299,16 @@ uint64_t onprem_least_waiting(const struct onprem *o)
     return least;
 }
 
+int64_t onprem_least_backlog(const struct onprem *o)
+{
+    int64_t least = INT64_MAX;
+    for (unsigned k = 0; k < o->n_serving; k++) {
+        int64_t b = (int64_t)server_held(o->servers[o->serving[k]]) - (int64_t)o->p->server.cores;
+        if (b < least) least = b;
+    }
+    return least;
+}
+
 void onprem_submit(void *ctx, const struct request *r)
 {
     struct onprem *o = ctx;

@@ -81,6 +81,9 @@ void onprem_submit(void *ctx, const struct request *r);
 uint64_t onprem_in_system(const struct onprem *o);
 /* Requests waiting (not in service) at the serving server with the fewest; UINT64_MAX with none. */
 uint64_t onprem_least_waiting(const struct onprem *o);
+/* The least, over serving servers, of requests held minus cores (negative: free cores); INT64_MAX
+ * with none serving. A request sent now by join-the-shortest-queue waits behind this many. */
+int64_t onprem_least_backlog(const struct onprem *o);
 /* The probe onprem attaches to metrics (for designs made of parts). */
 struct metrics_probe onprem_probe(const struct onprem *o);
 /* Servers serving now, and energy drawn so far (J, IT side, before the PUE). */

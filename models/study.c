@@ -13,7 +13,7 @@
 
 #define FORMAT_VERSION 2
 
-static const char *const kind_names[] = {"onprem", "cloud", "serverless", NULL};
+static const char *const kind_names[] = {"onprem", "cloud", "serverless", "hybrid", NULL};
 
 /* ---- parsing ------------------------------------------------------------------------------- */
 
@@ -23,6 +23,7 @@ static void design_params_free(struct design_params *d)
     case DESIGN_ONPREM: onprem_params_free(&d->u.onprem); break;
     case DESIGN_CLOUD: cloud_params_free(&d->u.cloud); break;
     case DESIGN_SERVERLESS: lambda_params_free(&d->u.lambda); break;
+    case DESIGN_HYBRID: hybrid_params_free(&d->u.hybrid); break;
     }
 }
 
@@ -43,6 +44,7 @@ static bool parse_design(conf *c, config_setting_t *g, const struct ec2_catalog 
     case DESIGN_ONPREM: onprem_parse(c, g, &d->u.onprem); break;
     case DESIGN_CLOUD: cloud_parse(c, g, cat, &d->u.cloud); break;
     case DESIGN_SERVERLESS: lambda_parse(c, g, w, &d->u.lambda); break;
+    case DESIGN_HYBRID: hybrid_parse(c, g, cat, w, &d->u.hybrid); break;
     }
     return conf_errors(c) == before;
 }
@@ -165,7 +167,8 @@ void study_params_free(struct study_params *p)
 
 enum {
     M_THROUGHPUT, M_AVAILABILITY, M_LATENCY_MEAN, M_LATENCY_P50, M_LATENCY_P99, M_LATENCY_P999,
-    M_WAIT_MEAN, M_P_WAIT, M_UTILIZATION, M_SLO_LATENCY, M_SLO_MET, M_COST, M_COST_MONTH, M_COST_MILLION, N_METRICS
+    M_WAIT_MEAN, M_P_WAIT, M_UTILIZATION, M_SLO_LATENCY, M_SLO_MET, M_SLO_ATTAINMENT, M_COST, M_COST_MONTH,
+    M_COST_MILLION, N_METRICS
 };
 
 static const struct {
@@ -174,7 +177,7 @@ static const struct {
     {"throughput_rps", "1/s"}, {"availability", "fraction"}, {"latency_mean_s", "s"},
     {"latency_p50_s", "s"},    {"latency_p99_s", "s"},       {"latency_p999_s", "s"},
     {"wait_mean_s", "s"},      {"p_wait", "fraction"},       {"utilization", "fraction"},
-    {"latency_slo_s", "s"},    {"slo_met", "fraction"},      {"cost_usd", "USD"},
+    {"latency_slo_s", "s"},    {"slo_met", "fraction"},      {"slo_attainment", "fraction"}, {"cost_usd", "USD"},
     {"cost_per_month_usd", "USD"}, {"cost_per_million_usd", "USD"},
 };
 
@@ -200,7 +203,7 @@ static bool metric_used(const struct study_params *p, unsigned m)
             if (design_billed(&p->designs[d])) return true;
         return false;
     }
-    if (m == M_SLO_LATENCY) return p->workload.slo_quantile > 0;
+    if (m == M_SLO_LATENCY || m == M_SLO_ATTAINMENT) return p->workload.slo_quantile > 0;
     if (m == M_SLO_MET) return p->workload.slo_quantile > 0 || !isnan(p->workload.slo_availability);
     return true;
 }
@@ -224,6 +227,7 @@ static void run_values(const struct study_params *p, const struct metrics_totals
     if (w->slo_quantile > 0) met = met && any && out[M_SLO_LATENCY] <= w->slo_latency;
     if (!isnan(w->slo_availability)) met = met && resolved && out[M_AVAILABILITY] >= w->slo_availability;
     out[M_SLO_MET] = met ? 1.0 : 0.0;
+    out[M_SLO_ATTAINMENT] = t->slo_intervals ? (double)t->slo_intervals_met / (double)t->slo_intervals : NAN;
     out[M_COST] = t->cost_usd; /* NaN for designs that book no costs */
     out[M_COST_MONTH] = t->measured_s > 0 ? t->cost_usd / t->measured_s * COST_MONTH_S : NAN;
     out[M_COST_MILLION] = t->successes ? t->cost_usd / (double)t->successes * 1e6 : NAN;
@@ -232,7 +236,7 @@ static void run_values(const struct study_params *p, const struct metrics_totals
 /* ---- output -------------------------------------------------------------------------------- */
 
 /* The series columns: fixed ones, then one per error reason, instance state and zone. */
-enum { N_SERIES_COLS = 35 + METRICS_N_ERRORS + 4 + METRICS_ZONES + 2 * COST_N_CATEGORIES };
+enum { N_SERIES_COLS = 36 + METRICS_N_ERRORS + 4 + METRICS_ZONES + 2 * COST_N_CATEGORIES };
 struct series_layout {
     char names[METRICS_N_ERRORS + METRICS_ZONES + 2 * COST_N_CATEGORIES][48];
     struct h5out_col cols[N_SERIES_COLS];
@@ -254,6 +258,7 @@ static void build_series_layout(struct series_layout *l)
     }
     l->cols[n++] = ROW_COL(in_flight, H5OUT_U64);
     l->cols[n++] = ROW_COL(latency_mean_s, H5OUT_F64);
+    l->cols[n++] = ROW_COL(latency_slo_s, H5OUT_F64);
     l->cols[n++] = ROW_COL(latency_p50_s, H5OUT_F64);
     l->cols[n++] = ROW_COL(latency_p90_s, H5OUT_F64);
     l->cols[n++] = ROW_COL(latency_p99_s, H5OUT_F64);
@@ -467,13 +472,16 @@ static int run_one(const struct study_params *p, const struct study_run_options 
         pr->run_start = wall_seconds();
         sim_set_progress(s, show_progress, pr, 1u << 20);
     }
-    struct metrics *m = metrics_create(s, &(struct metrics_params){p->interval, p->warmup}, append_row, series);
+    struct metrics *m = metrics_create(
+        s, &(struct metrics_params){p->interval, p->warmup, p->workload.slo_quantile, p->workload.slo_latency},
+        append_row, series);
     metrics_set_event_sink(m, append_event, events);
     struct onprem *op = NULL;
     struct cloud *cl = NULL;
     struct workload *w = NULL;
     struct cost *cost = NULL;
     struct lambda *fn = NULL;
+    struct hybrid *hy = NULL;
     switch (dp->kind) {
     case DESIGN_ONPREM:
         if (dp->u.onprem.tco.given) {
@@ -495,6 +503,15 @@ static int run_one(const struct study_params *p, const struct study_run_options 
         fn = lambda_create(s, &dp->u.lambda, m, cost);
         w = workload_create(s, &p->workload, lambda_submit, fn);
         break;
+    case DESIGN_HYBRID: {
+        const struct hybrid_params *hp = &dp->u.hybrid;
+        cost = cost_create(s, &p->prices, hp->serverless ? &hp->lambda.billing : &hp->cloud.billing,
+                           !hp->serverless || hp->lambda.front_door == LAMBDA_ALB);
+        metrics_attach_cost(m, cost);
+        hy = hybrid_create(s, hp, m, cost);
+        w = workload_create(s, &p->workload, hybrid_submit, hy);
+        break;
+    }
     }
     enum sim_end end = sim_run(s);
     bool stopped = end == SIM_END_STOPPED && metrics_status(m) == 0;
@@ -509,6 +526,7 @@ static int run_one(const struct study_params *p, const struct study_run_options 
     onprem_destroy(op);
     cloud_destroy(cl);
     lambda_destroy(fn);
+    hybrid_destroy(hy);
     cost_destroy(cost);
     metrics_destroy(m);
     sim_destroy(s);

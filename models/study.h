@@ -32,12 +32,13 @@
 #include "cost.h"
 #include "cloud.h"
 #include "ec2.h"
+#include "hybrid.h"
 #include "lambda.h"
 #include "onprem.h"
 #include "sim.h"
 #include "workload.h"
 
-enum design_kind { DESIGN_ONPREM, DESIGN_CLOUD, DESIGN_SERVERLESS };
+enum design_kind { DESIGN_ONPREM, DESIGN_CLOUD, DESIGN_SERVERLESS, DESIGN_HYBRID };
 
 struct design_params {
     const char *name;        /* borrowed from the conf; unique in the study */
@@ -47,6 +48,7 @@ struct design_params {
         struct onprem_params onprem;
         struct cloud_params cloud;
         struct lambda_params lambda;
+        struct hybrid_params hybrid;
     } u;
 };
 

@@ -48,7 +48,7 @@ static void bench(conf *cf, enum elb_algorithm algorithm, double horizon_s, cons
                                            .bytes = dist_lognormal(20000, 1.5)};
 
     sim *s = sim_create(1, 0, sim_from_seconds(horizon_s));
-    struct metrics *m = metrics_create(s, &(struct metrics_params){60 * SIM_SEC, 0}, bench_ignore_row, NULL);
+    struct metrics *m = metrics_create(s, &(struct metrics_params){.interval = 60 * SIM_SEC, .warmup = 0}, bench_ignore_row, NULL);
     struct cost_billing billing;
     cost_billing_parse(cf, NULL, NULL, &billing);
     struct cost *cost = prices ? cost_create(s, prices, &billing, true) : NULL;

@@ -40,7 +40,7 @@ static void bench(double rps, double cpu_s, double horizon_s, const struct cost_
         exit(1);
     }
     sim *s = sim_create(1, 0, sim_from_seconds(horizon_s));
-    struct metrics *m = metrics_create(s, &(struct metrics_params){60 * SIM_SEC, 0}, bench_ignore_row, NULL);
+    struct metrics *m = metrics_create(s, &(struct metrics_params){.interval = 60 * SIM_SEC, .warmup = 0}, bench_ignore_row, NULL);
     struct cost *cost = prices ? cost_create(s, prices, &p.billing, true) : NULL;
     if (cost) metrics_attach_cost(m, cost);
     struct lambda *l = lambda_create(s, &p, m, cost);

@@ -20,7 +20,7 @@ static void bench(double horizon_s)
     w.classes[0] = (struct workload_class){.name = "only", .share = 1.0, .cpu = dist_exponential(0.001)};
     struct onprem_params op = {.servers = 1, .server = {1, 1.0, SERVER_UNLIMITED}, .dispatch = ONPREM_ROUND_ROBIN};
     sim *s = sim_create(1, 0, sim_from_seconds(horizon_s));
-    struct metrics *m = metrics_create(s, &(struct metrics_params){60 * SIM_SEC, 0}, bench_ignore_row, NULL);
+    struct metrics *m = metrics_create(s, &(struct metrics_params){.interval = 60 * SIM_SEC, .warmup = 0}, bench_ignore_row, NULL);
     struct onprem *o = onprem_create(s, &op, m, NULL);
     struct workload *wl = workload_create(s, &w, onprem_submit, o);
     double t0 = bench_wall();

@@ -189,7 +189,7 @@ static void build(struct run *r)
     assert_int_equal(r->p.designs[0].kind, DESIGN_CLOUD);
     r->s = sim_create(r->p.seed, 0, r->p.horizon);
     r->driver = sim_register(r->s, &driver_ops, r);
-    r->m = metrics_create(r->s, &(struct metrics_params){r->p.interval, r->p.warmup}, on_row, r);
+    r->m = metrics_create(r->s, &(struct metrics_params){.interval = r->p.interval, .warmup = r->p.warmup}, on_row, r);
     metrics_set_event_sink(r->m, on_event, r);
     r->cl = cloud_create(r->s, &r->p.designs[0].u.cloud, r->m, NULL);
     assert_non_null(cloud_asg(r->cl));

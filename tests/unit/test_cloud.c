@@ -118,7 +118,7 @@ static void run(struct run *r)
     }
     assert_int_equal(r->p.designs[0].kind, DESIGN_CLOUD);
     r->s = sim_create(r->p.seed, 0, r->p.horizon);
-    r->m = metrics_create(r->s, &(struct metrics_params){r->p.interval, r->p.warmup}, on_row, r);
+    r->m = metrics_create(r->s, &(struct metrics_params){.interval = r->p.interval, .warmup = r->p.warmup}, on_row, r);
     metrics_set_event_sink(r->m, on_event, r);
     r->cl = cloud_create(r->s, &r->p.designs[0].u.cloud, r->m, NULL);
     r->w = workload_create(r->s, &r->p.workload, cloud_submit, r->cl);

@@ -251,7 +251,7 @@ static void start(struct harness *h, sim_time report_interval)
     h->ref_phase = sim_rng(h->ref, "elb/health_phase");
     h->id = sim_register(h->s, &driver_ops, h);
     h->a = az_create(h->s, &h->ap, zone_changed, h);
-    h->m = metrics_create(h->s, &(struct metrics_params){report_interval, 0}, on_row, h);
+    h->m = metrics_create(h->s, &(struct metrics_params){.interval = report_interval, .warmup = 0}, on_row, h);
     metrics_set_event_sink(h->m, on_event, h);
     metrics_attach(h->m, &(struct metrics_probe){h, probe_in_system, probe_busy, probe_cores, NULL, NULL, NULL});
     h->b = elb_create(h->s, &h->ep, h->a, h->m, on_unused, h);

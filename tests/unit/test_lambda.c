@@ -381,7 +381,7 @@ static struct fx *new_fx(const char *design, sim_time horizon)
     }
     f->s = sim_create(1, 0, horizon);
     f->driver = sim_register(f->s, &driver_ops, f);
-    f->m = metrics_create(f->s, &(struct metrics_params){horizon, 0}, on_row, f);
+    f->m = metrics_create(f->s, &(struct metrics_params){.interval = horizon, .warmup = 0}, on_row, f);
     f->cost = cost_create(f->s, &f->prices, &f->p.billing, f->p.front_door == LAMBDA_ALB);
     metrics_attach_cost(f->m, f->cost);
     f->l = lambda_create(f->s, &f->p, f->m, f->cost);

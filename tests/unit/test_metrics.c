@@ -116,7 +116,7 @@ static struct fake *fake_create(sim_time horizon, sim_time interval, sim_time wa
     live = f;
     f->s = sim_create(1, 0, horizon);
     f->cores = cores;
-    f->m = metrics_create(f->s, &(struct metrics_params){interval, warmup}, on_row, f);
+    f->m = metrics_create(f->s, &(struct metrics_params){.interval = interval, .warmup = warmup}, on_row, f);
     f->id = sim_register(f->s, &fake_ops, f);
     metrics_attach(f->m, &(struct metrics_probe){f, probe_in_system, probe_busy, probe_cores, NULL, NULL, NULL});
     return f;

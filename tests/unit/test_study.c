@@ -44,7 +44,7 @@ static const char twins_cfg[] =
 static const char *const metric_names[] = {"throughput_rps", "availability", "latency_mean_s",
                                            "latency_p50_s",  "latency_p99_s", "latency_p999_s",
                                            "wait_mean_s",    "p_wait",        "utilization",
-                                           "latency_slo_s",  "slo_met"};
+                                           "latency_slo_s",  "slo_met",       "slo_attainment"};
 enum { N_METRICS = sizeof metric_names / sizeof metric_names[0] };
 
 struct fixture {
@@ -235,7 +235,7 @@ static void test_run_writes_summary_comparisons_and_series_with_expected_row_cou
     assert_int_equal(read_i64_attr(root, "master_seed"), 11);
     H5Gclose(root);
 
-    /* 2 designs x 11 metrics (both SLO metrics are on); 1 non-baseline design x 11 */
+    /* 2 designs x 12 metrics (the SLO metrics are on, no costs: onprem without tco); 1 non-baseline design x 12 */
     assert_int_equal(rows_of(f, "/summary"), 2 * N_METRICS);
     assert_int_equal(rows_of(f, "/comparisons"), N_METRICS);
     char metric[N_METRICS][64], design[2 * N_METRICS][64];

@@ -147,7 +147,7 @@ static void replicate(const struct scenario *sc, uint32_t rep, struct outcome *o
     w.classes[0] = (struct workload_class){.name = "api", .share = 1.0, .cpu = dist_exponential(sc->demand)};
     struct run_ctx rc = {o, NULL};
     sim *s = sim_create(20261201, rep, sim_from_seconds(sc->horizon_s));
-    struct metrics *m = metrics_create(s, &(struct metrics_params){60 * SIM_SEC, 0}, on_row, &rc);
+    struct metrics *m = metrics_create(s, &(struct metrics_params){.interval = 60 * SIM_SEC, .warmup = 0}, on_row, &rc);
     metrics_set_event_sink(m, on_event, &rc);
     struct cloud *c = cloud_create(s, sc->cp, m, NULL);
     rc.c = c;

@@ -128,7 +128,7 @@ static struct outcome replicate(const struct scenario *sc, uint32_t rep)
     }
     sim *s = sim_create(20261130, rep, sim_from_seconds(sc->horizon_s));
     struct metrics *m = metrics_create(
-        s, &(struct metrics_params){sim_from_seconds(sc->interval_s), sim_from_seconds(sc->warmup_s)}, on_row, &rc);
+        s, &(struct metrics_params){.interval = sim_from_seconds(sc->interval_s), .warmup = sim_from_seconds(sc->warmup_s)}, on_row, &rc);
     metrics_set_event_sink(m, on_event, &rc);
     struct cloud *c = cloud_create(s, sc->cp, m, NULL);
     struct workload *wl = workload_create(s, &w, cloud_submit, c);

@@ -195,7 +195,7 @@ static void replicate(const struct study *st, uint32_t rep, struct run *r)
     r->warmup_s = sim_to_seconds(st->p.warmup);
     r->measured_s = sim_to_seconds(st->p.horizon - st->p.warmup);
     sim *s = sim_create(st->p.seed, rep, st->p.horizon);
-    struct metrics *m = metrics_create(s, &(struct metrics_params){st->p.interval, st->p.warmup}, on_row, r);
+    struct metrics *m = metrics_create(s, &(struct metrics_params){.interval = st->p.interval, .warmup = st->p.warmup}, on_row, r);
     struct lambda *l = lambda_create(s, &st->p.designs[0].u.lambda, m, NULL);
     struct driver d = {l, r};
     if (st->p.warmup > 0) {

@@ -110,7 +110,7 @@ static void replicate(const struct cloud_params *cp, uint32_t rep, struct outcom
     w.classes[0] = (struct workload_class){.name = "api", .share = 1.0, .cpu = dist_exponential(DEMAND)};
     const double horizon = MEASURED_DAY * DAY + RAMP_START + WINDOW;
     sim *s = sim_create(20261202, rep, sim_from_seconds(horizon));
-    struct metrics *m = metrics_create(s, &(struct metrics_params){60 * SIM_SEC, 0}, on_row, o);
+    struct metrics *m = metrics_create(s, &(struct metrics_params){.interval = 60 * SIM_SEC, .warmup = 0}, on_row, o);
     struct cloud *c = cloud_create(s, cp, m, NULL);
     struct workload *wl = workload_create(s, &w, cloud_submit, c);
     sim_run(s);

@@ -53,8 +53,7 @@ static struct estimate replicate(unsigned cores, int64_t queue_limit, double lam
     w.classes[0] = (struct workload_class){.name = "only", .share = 1.0, .cpu = service};
     struct onprem_params op = {.servers = 1, .server = {cores, 1.0, queue_limit}, .dispatch = ONPREM_ROUND_ROBIN};
     sim *s = sim_create(20261130, rep, sim_from_seconds(horizon_s));
-    struct metrics *m = metrics_create(s, &(struct metrics_params){sim_from_seconds(horizon_s / 10),
-                                                                  sim_from_seconds(horizon_s / 20)},
+    struct metrics *m = metrics_create(s, &(struct metrics_params){.interval = sim_from_seconds(horizon_s / 10), .warmup = sim_from_seconds(horizon_s / 20)},
                                        ignore_row, NULL);
     struct onprem *o = onprem_create(s, &op, m, NULL);
     struct workload *wl = workload_create(s, &w, onprem_submit, o);

@@ -327,7 +327,7 @@ static struct outcome replicate_billed(const struct study *st, unsigned d, uint3
     sim *s = sim_create(st->p.seed, rep, st->p.horizon);
     rc.s = s;
     rc.probe = sim_register(s, &probe_ops, &rc);
-    struct metrics *m = metrics_create(s, &(struct metrics_params){st->p.interval, 0}, on_row, &rc);
+    struct metrics *m = metrics_create(s, &(struct metrics_params){.interval = st->p.interval, .warmup = 0}, on_row, &rc);
     metrics_set_event_sink(m, on_event, &rc);
     struct cost *cost = billed ? cost_create(s, &st->p.prices, &cp->billing, true) : NULL;
     if (cost) metrics_attach_cost(m, cost);
