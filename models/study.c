@@ -59,7 +59,14 @@ bool study_parse(conf *c, const struct study_overrides *ov, struct study_params 
     double horizon = 3600, interval = 60, warmup = 0;
     conf_get_duration(c, st, "horizon", true, CONF_IN(1e-6, 9e9), &horizon);
     conf_get_duration(c, st, "report_interval", false, CONF_IN(1e-6, 9e9), &interval);
-    conf_get_duration(c, st, "warmup", false, CONF_IN(0, 9e9), &warmup);
+    const config_setting_t *wu = st ? config_setting_get_member(st, "warmup") : NULL;
+    const char *wtext = wu ? config_setting_get_string(wu) : NULL;
+    if (wtext && strcmp(wtext, "auto") == 0) {
+        p->warmup_auto = true;
+        conf_get_string(c, st, "warmup", false, &wtext); /* marks it read */
+    } else {
+        conf_get_duration(c, st, "warmup", false, CONF_IN(0, 9e9), &warmup);
+    }
     int64_t reps = 1, seed = 1;
     conf_get_int(c, st, "replications", false, 1, 100000, &reps);
     conf_get_int(c, st, "seed", false, 0, INT64_MAX, &seed);
@@ -447,35 +454,32 @@ static void show_progress(void *ctx, const sim *s)
 static int append_row(void *ctx, const struct metrics_row *row) { return h5out_table_append(ctx, row, 1); }
 static int append_event(void *ctx, const struct metrics_event *ev) { return h5out_table_append(ctx, ev, 1); }
 
-/* One replication of one design. Returns 0, 130 if stopped by the flag, or -1 on an output error. */
-static int run_one(const struct study_params *p, const struct study_run_options *o, struct h5out *out,
-                   const struct series_layout *layout, unsigned d, uint32_t rep, double *values,
-                   struct progress *pr)
+/* What one simulated run of a design reports besides its rows and events. */
+struct run_info {
+    bool stopped;          /* by the flag */
+    int metrics_status;    /* 0, or the first error of a row or event callback */
+    uint64_t events, arrivals;
+};
+
+/* Builds replication rep of design d on its own engine with the given warm-up, runs it to the horizon
+ * (or a stop), and fills values with the summary metrics. Rows and events go to the callbacks. */
+static void simulate(const struct study_params *p, const struct study_run_options *o, unsigned d, uint32_t rep,
+                     sim_time warmup, metrics_row_fn *row_fn, void *row_ctx, metrics_event_fn *ev_fn, void *ev_ctx,
+                     struct progress *pr, double *values, struct run_info *info)
 {
     const struct design_params *dp = &p->designs[d];
-    char path[512];
-    snprintf(path, sizeof path, "/designs/%s/runs/%u", dp->name, rep);
-    hid_t g = h5out_group(out, path);
-    if (g == H5I_INVALID_HID) return -1;
-    struct h5out_table *series = h5out_table_create(out, g, "series", layout->cols, layout->n,
-                                                    sizeof(struct metrics_row), 1024);
-    struct h5out_table *events = h5out_table_create(out, g, "events", event_cols,
-                                                    sizeof event_cols / sizeof event_cols[0],
-                                                    sizeof(struct metrics_event), 256);
-    if (!series || !events) return -1;
-
     sim *s = sim_create(p->seed, rep, p->horizon);
     if (o->stop_flag) sim_watch_flag(s, o->stop_flag);
-    if (o->progress) {
+    if (o->progress && pr) {
         pr->design = d;
         pr->rep = rep;
         pr->run_start = wall_seconds();
         sim_set_progress(s, show_progress, pr, 1u << 20);
     }
     struct metrics *m = metrics_create(
-        s, &(struct metrics_params){p->interval, p->warmup, p->workload.slo_quantile, p->workload.slo_latency},
-        append_row, series);
-    metrics_set_event_sink(m, append_event, events);
+        s, &(struct metrics_params){p->interval, warmup, p->workload.slo_quantile, p->workload.slo_latency}, row_fn,
+        row_ctx);
+    if (ev_fn) metrics_set_event_sink(m, ev_fn, ev_ctx);
     struct onprem *op = NULL;
     struct cloud *cl = NULL;
     struct workload *w = NULL;
@@ -514,14 +518,11 @@ static int run_one(const struct study_params *p, const struct study_run_options 
     }
     }
     enum sim_end end = sim_run(s);
-    bool stopped = end == SIM_END_STOPPED && metrics_status(m) == 0;
+    info->metrics_status = metrics_status(m);
+    info->stopped = end == SIM_END_STOPPED && info->metrics_status == 0;
+    info->events = sim_events(s);
+    info->arrivals = workload_arrivals(w);
     run_values(p, metrics_totals(m), values);
-    h5out_attr_bool(out, g, "complete", !stopped);
-    h5out_attr_i64(out, g, "events", (int64_t)sim_events(s));
-    h5out_attr_i64(out, g, "arrivals", (int64_t)workload_arrivals(w));
-    int status = metrics_status(m) < 0 ? -1 : 0;
-    if (h5out_table_close(series) < 0) status = -1;
-    if (h5out_table_close(events) < 0) status = -1;
     workload_destroy(w);
     onprem_destroy(op);
     cloud_destroy(cl);
@@ -530,8 +531,84 @@ static int run_one(const struct study_params *p, const struct study_run_options 
     cost_destroy(cost);
     metrics_destroy(m);
     sim_destroy(s);
+}
+
+/* MSER-5: the rows' latency sums and counts, in batches of 5 rows. */
+struct mser_rows {
+    double *sum, *count; /* per row: latency sum (s) and completions */
+    size_t n, cap;
+};
+
+static int mser_row(void *ctx, const struct metrics_row *row)
+{
+    struct mser_rows *r = ctx;
+    if (r->n == r->cap) {
+        r->cap = r->cap ? 2 * r->cap : 256;
+        r->sum = sim_xrealloc(r->sum, r->cap * sizeof *r->sum);
+        r->count = sim_xrealloc(r->count, r->cap * sizeof *r->count);
+    }
+    r->count[r->n] = (double)row->successes;
+    r->sum[r->n] = row->successes ? row->latency_mean_s * (double)row->successes : 0.0;
+    r->n++;
+    return 0;
+}
+
+/* The warm-up MSER-5 finds on the rows' mean latency: batches of 5 rows (a batch with no completions
+ * repeats the previous batch's mean), truncation in whole batches. */
+static sim_time mser5_warmup(const struct study_params *p, const struct mser_rows *r)
+{
+    size_t k = r->n / 5;
+    if (k < 4) return 0;
+    double *y = sim_xmalloc(k * sizeof *y), last = 0;
+    for (size_t b = 0; b < k; b++) {
+        double sum = 0, n = 0;
+        for (size_t i = 5 * b; i < 5 * b + 5; i++) {
+            sum += r->sum[i];
+            n += r->count[i];
+        }
+        y[b] = last = n > 0 ? sum / n : last;
+    }
+    size_t d = stats_mser(y, k);
+    free(y);
+    return (sim_time)(5 * d) * p->interval;
+}
+
+/* One replication of one design. Returns 0, 130 if stopped by the flag, or -1 on an output error. */
+static int run_one(const struct study_params *p, const struct study_run_options *o, struct h5out *out,
+                   const struct series_layout *layout, unsigned d, uint32_t rep, double *values,
+                   struct progress *pr)
+{
+    const struct design_params *dp = &p->designs[d];
+    sim_time warmup = p->warmup;
+    struct run_info info;
+    if (p->warmup_auto) { /* a pilot run (the same seed: the same run) finds where the start's bias ends */
+        struct mser_rows rows = {0};
+        simulate(p, o, d, rep, 0, mser_row, &rows, NULL, NULL, pr, values, &info);
+        warmup = mser5_warmup(p, &rows);
+        free(rows.sum);
+        free(rows.count);
+        if (info.stopped) return 130;
+    }
+    char path[512];
+    snprintf(path, sizeof path, "/designs/%s/runs/%u", dp->name, rep);
+    hid_t g = h5out_group(out, path);
+    if (g == H5I_INVALID_HID) return -1;
+    struct h5out_table *series = h5out_table_create(out, g, "series", layout->cols, layout->n,
+                                                    sizeof(struct metrics_row), 1024);
+    struct h5out_table *events = h5out_table_create(out, g, "events", event_cols,
+                                                    sizeof event_cols / sizeof event_cols[0],
+                                                    sizeof(struct metrics_event), 256);
+    if (!series || !events) return -1;
+    simulate(p, o, d, rep, warmup, append_row, series, append_event, events, pr, values, &info);
+    h5out_attr_bool(out, g, "complete", !info.stopped);
+    h5out_attr_i64(out, g, "events", (int64_t)info.events);
+    h5out_attr_i64(out, g, "arrivals", (int64_t)info.arrivals);
+    h5out_attr_f64(out, g, "warmup_s", sim_to_seconds(warmup));
+    int status = info.metrics_status < 0 ? -1 : 0;
+    if (h5out_table_close(series) < 0) status = -1;
+    if (h5out_table_close(events) < 0) status = -1;
     if (status < 0) return -1;
-    return stopped ? 130 : 0;
+    return info.stopped ? 130 : 0;
 }
 
 static void write_root_attrs(struct h5out *o, const struct study_params *p, const struct study_run_options *ro)
@@ -547,7 +624,7 @@ static void write_root_attrs(struct h5out *o, const struct study_params *p, cons
     h5out_attr_i64(o, root, "replications", p->replications);
     h5out_attr_f64(o, root, "horizon_s", sim_to_seconds(p->horizon));
     h5out_attr_f64(o, root, "report_interval_s", sim_to_seconds(p->interval));
-    h5out_attr_f64(o, root, "warmup_s", sim_to_seconds(p->warmup));
+    h5out_attr_f64(o, root, "warmup_s", p->warmup_auto ? NAN : sim_to_seconds(p->warmup)); /* NaN: per run */
     h5out_attr_str(o, root, "baseline", p->designs[p->baseline].name);
     for (unsigned d = 0; d < p->n_designs; d++) {
         char path[512];
@@ -650,6 +727,124 @@ void study_print_summary(const struct study_params *p, const struct study_result
                 fprintf(f, " %zu\n", ci.n);
             }
         }
+    }
+    free(buf);
+}
+
+const double *study_result_values(const struct study_result *r, unsigned d, const char *metric, uint32_t *n)
+{
+    for (unsigned m = 0; m < N_METRICS; m++)
+        if (strcmp(metric_info[m].name, metric) == 0) {
+            *n = r->done[d];
+            return value(r, d, m, 0);
+        }
+    *n = 0;
+    return NULL;
+}
+
+static struct stats_ci metric_ci(const struct study_result *r, unsigned d, unsigned m, double *buf)
+{
+    return bounded(stats_ci95(buf, collect(r, d, m, buf)), m, 0.0);
+}
+
+/* 0 meets, 1 unclear, 2 fails: the upper bound below `target` (lower_is_better) or the lower bound above. */
+static int judge(struct stats_ci ci, double target, bool lower_is_better)
+{
+    if (ci.n == 0) return 2;
+    double good = lower_is_better ? ci.hi : ci.lo, bad = lower_is_better ? ci.lo : ci.hi;
+    if (isnan(ci.lo)) good = bad = ci.mean; /* one replication */
+    if (lower_is_better ? good <= target : good >= target) return 0;
+    if (lower_is_better ? bad > target : bad < target) return 2;
+    return 1;
+}
+
+enum study_verdict study_verdict(const struct study_params *p, const struct study_result *r, unsigned d)
+{
+    const struct workload_params *w = &p->workload;
+    double *buf = sim_xmalloc(r->replications * sizeof *buf);
+    int worst = 0;
+    if (w->slo_quantile > 0) {
+        int v = judge(metric_ci(r, d, M_SLO_LATENCY, buf), w->slo_latency, true);
+        worst = v > worst ? v : worst;
+    }
+    if (!isnan(w->slo_availability)) {
+        int v = judge(metric_ci(r, d, M_AVAILABILITY, buf), w->slo_availability, false);
+        worst = v > worst ? v : worst;
+    }
+    free(buf);
+    return (enum study_verdict)worst;
+}
+
+int study_choice(const struct study_params *p, const struct study_result *r)
+{
+    double *buf = sim_xmalloc(r->replications * sizeof *buf);
+    int best = -1;
+    double best_cost = INFINITY;
+    for (unsigned d = 0; d < p->n_designs; d++) {
+        if (study_verdict(p, r, d) != STUDY_MEETS) continue;
+        struct stats_ci ci = metric_ci(r, d, M_COST_MONTH, buf);
+        if (ci.n > 0 && ci.mean < best_cost) {
+            best_cost = ci.mean;
+            best = (int)d;
+        }
+    }
+    free(buf);
+    return best;
+}
+
+/* A mean and its interval with `digits` significant digits, padded to width; "-" when undefined. */
+static void print_value_ci(FILE *f, struct stats_ci ci, int digits, int width)
+{
+    char buf[96];
+    if (ci.n == 0 || isnan(ci.mean)) snprintf(buf, sizeof buf, "-");
+    else if (isnan(ci.lo)) snprintf(buf, sizeof buf, "%.*g", digits, ci.mean);
+    else snprintf(buf, sizeof buf, "%.*g [%.*g, %.*g]", digits, ci.mean, digits, ci.lo, digits, ci.hi);
+    fprintf(f, "%-*s", width, buf);
+}
+
+void study_print_decision(const struct study_params *p, const struct study_result *r, FILE *f)
+{
+    static const char *const verdicts[] = {"meets", "unclear", "fails"};
+    const struct workload_params *w = &p->workload;
+    double *buf = sim_xmalloc(r->replications * sizeof *buf);
+    bool slo = w->slo_quantile > 0 || !isnan(w->slo_availability);
+    fprintf(f, "\ndecision (%u replications, 95%% confidence intervals", r->replications);
+    if (w->slo_quantile > 0) fprintf(f, "; SLO: p%g latency <= %g s", 100 * w->slo_quantile, w->slo_latency);
+    if (!isnan(w->slo_availability)) fprintf(f, "%s availability >= %g", w->slo_quantile > 0 ? "," : "; SLO:", w->slo_availability);
+    fprintf(f, "):\n%-20s %-8s %-28s %-28s %-20s %s\n", "design", "SLO", "SLO latency, s", "availability",
+            "intervals in SLO", "cost per month, USD");
+    for (unsigned d = 0; d < p->n_designs; d++) {
+        fprintf(f, "%-20s %-8s ", p->designs[d].name, slo ? verdicts[study_verdict(p, r, d)] : "-");
+        print_value_ci(f, metric_ci(r, d, w->slo_quantile > 0 ? M_SLO_LATENCY : M_LATENCY_P99, buf), 3, 29);
+        print_value_ci(f, metric_ci(r, d, M_AVAILABILITY, buf), 5, 29);
+        print_value_ci(f, w->slo_quantile > 0 ? metric_ci(r, d, M_SLO_ATTAINMENT, buf) : (struct stats_ci){0}, 3, 21);
+        struct stats_ci cost = metric_ci(r, d, M_COST_MONTH, buf);
+        if (cost.n == 0 || isnan(cost.mean)) fputs("no cost model", f);
+        else print_value_ci(f, cost, 6, 0);
+        fputc('\n', f);
+    }
+    int c = study_choice(p, r);
+    if (c < 0) {
+        fprintf(f, "%s\n", slo ? "no design with a cost model meets the SLO with confidence: add capacity, or run more "
+                                 "replications for the unclear ones"
+                               : "no design has a cost model");
+        free(buf);
+        return;
+    }
+    struct stats_ci cost = metric_ci(r, (unsigned)c, M_COST_MONTH, buf);
+    fprintf(f, "choice: \"%s\", the cheapest design that %s: $%.0f a month", p->designs[c].name,
+            slo ? "meets the SLO" : "has a cost", cost.mean);
+    if (!isnan(cost.lo)) fprintf(f, " [%.0f, %.0f]", cost.lo, cost.hi);
+    fputs("\n", f);
+    for (unsigned d = 0; d < p->n_designs; d++) {
+        if ((int)d == c) continue;
+        bool also = study_verdict(p, r, d) == STUDY_MEETS || d == p->baseline;
+        struct stats_ci other = metric_ci(r, d, M_COST_MONTH, buf);
+        if (!also || other.n == 0) continue;
+        struct stats_ci diff = stats_ci95(buf, collect_diff(r, d, (unsigned)c, M_COST_MONTH, buf));
+        fprintf(f, "  it costs $%.0f a month less than \"%s\"", diff.mean, p->designs[d].name);
+        if (!isnan(diff.lo)) fprintf(f, " [%.0f, %.0f] (paired)", diff.lo, diff.hi);
+        fprintf(f, "%s\n", d == p->baseline ? ", the baseline" : "");
     }
     free(buf);
 }

@@ -59,6 +59,7 @@ struct study_params {
     sim_time horizon;        /* ns, > 0 */
     sim_time interval;       /* ns, report interval, in (0, horizon] */
     sim_time warmup;         /* ns, in [0, horizon) */
+    bool warmup_auto;        /* warm-up chosen per run by MSER-5 on the report intervals' mean latency */
     uint32_t replications;   /* >= 1 */
     uint64_t seed;           /* master seed */
     unsigned baseline;       /* index into designs */
@@ -104,5 +105,25 @@ int study_run(const struct study_params *p, const struct study_run_options *o, s
  * differences to the baseline. */
 void study_print_summary(const struct study_params *p, const struct study_result *r, FILE *f);
 void study_result_free(struct study_result *r);
+
+/* Design d's values of a summary metric (its name as in /summary), one per completed replication
+ * (NaN where undefined); *n receives their number. NULL for an unknown metric. Borrowed from r. */
+const double *study_result_values(const struct study_result *r, unsigned d, const char *metric, uint32_t *n);
+
+/* Whether design d meets the workload's SLO, judged on the 95% CIs over replications: it meets a
+ * target when the whole interval is on the right side (the SLO percentile's upper bound at or below
+ * the latency target; availability's lower bound at or above its target), fails when the whole
+ * interval is on the wrong side, and is unclear otherwise; with one replication, its values decide. */
+enum study_verdict { STUDY_MEETS, STUDY_UNCLEAR, STUDY_FAILS };
+enum study_verdict study_verdict(const struct study_params *p, const struct study_result *r, unsigned d);
+
+/* The design a planner should pick: the lowest mean cost per month among designs that meet the SLO
+ * (among all designs when the workload has none). -1 when no design with a cost meets it. */
+int study_choice(const struct study_params *p, const struct study_result *r);
+
+/* Prints the decision table: per design its verdict, SLO percentile, availability, SLO attainment and
+ * cost per month with CIs; then the choice, and what it saves against each other design that meets
+ * the SLO and against the baseline (paired differences, common random numbers). */
+void study_print_decision(const struct study_params *p, const struct study_result *r, FILE *f);
 
 #endif

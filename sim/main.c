@@ -259,6 +259,7 @@ int main(int argc, char **argv)
     if (result && !quiet) {
         if (status == 130) printf("interrupted: the summary covers the replications that finished\n");
         study_print_summary(p, result, stdout);
+        study_print_decision(p, result, stdout);
         printf("\nresults: %s\n", ro.output);
     }
     study_result_free(result);

@@ -12,6 +12,8 @@
  */
 #include "stats.h"
 
+#include "sim.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -340,4 +342,26 @@ struct stats_ci stats_ci(const double *x, size_t n, double level)
 struct stats_ci stats_ci95(const double *x, size_t n)
 {
     return stats_ci(x, n, 0.95);
+}
+
+size_t stats_mser(const double *x, size_t n)
+{
+    if (n < 4) return 0;
+    /* suffix sums, from the end, so each candidate costs O(1) */
+    double sum = 0, sq = 0, best = INFINITY;
+    size_t best_d = 0;
+    double *score = sim_xmalloc(n * sizeof *score);
+    for (size_t i = n; i-- > 0;) {
+        sum += x[i];
+        sq += x[i] * x[i];
+        double m = (double)(n - i), ss = sq - sum * sum / m;
+        score[i] = (ss < 0 ? 0 : ss) / (m * m);
+    }
+    for (size_t d = 0; d <= n / 2; d++)
+        if (score[d] < best) {
+            best = score[d];
+            best_d = d;
+        }
+    free(score);
+    return best_d;
 }

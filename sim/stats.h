@@ -190,6 +190,11 @@ struct stats_ci stats_ci(const double *x, size_t n, double level);
 struct stats_ci stats_ci95(const double *x, size_t n);
 
 /* The same from an accumulator, typically of one metric's replication means. */
+/* MSER truncation (White 1997; MSER-5 when x are means of batches of 5 observations): the d in
+ * [0, n/2] that minimizes sum_{i>=d} (x_i - mean(x_d..x_{n-1}))^2 / (n - d)^2, the first one on ties;
+ * 0 when n < 4. Observations before d are the warm-up to delete. */
+size_t stats_mser(const double *x, size_t n);
+
 struct stats_ci stats_ci_acc(const struct stats_acc *a, double level);
 struct stats_ci stats_ci95_acc(const struct stats_acc *a);
 
