@@ -49,7 +49,8 @@ bool onprem_parse(conf *c, const config_setting_t *design, struct onprem_params 
 
     const config_setting_t *f = conf_group(c, design, "failures", false);
     if (f) {
-        dist_get(c, f, "between", CONF_UNIT_SECONDS, true, &p->failure);
+        if (dist_get(c, f, "between", CONF_UNIT_SECONDS, true, &p->failure) && !(dist_mean(&p->failure) > 0))
+            conf_error_in(c, f, "between", "the time between failures must be positive on average");
         dist_get(c, f, "repair", CONF_UNIT_SECONDS, true, &p->repair);
     }
 
@@ -58,7 +59,7 @@ bool onprem_parse(conf *c, const config_setting_t *design, struct onprem_params 
     o->given = t != NULL;
     if (t) { /* every figure is the user's: servers, tariffs and salaries differ too much for defaults */
         conf_get_money(c, t, "server_price", true, CONF_IN(0, 1e9), &o->price);
-        conf_get_double(c, t, "amortisation_months", true, CONF_IN(1e-9, 1200), &o->months);
+        conf_get_double(c, t, "amortisation_months", true, (struct conf_range){0, 1200, true}, &o->months);
         conf_get_double(c, t, "cost_of_money", true, CONF_IN(0, 1), &o->cost_of_money);
         conf_get_double(c, t, "idle_watts", true, CONF_IN(0, 1e5), &o->idle_w);
         conf_get_double(c, t, "peak_watts", true, CONF_IN(0, 1e5), &o->peak_w);
@@ -66,7 +67,7 @@ bool onprem_parse(conf *c, const config_setting_t *design, struct onprem_params 
         conf_get_money(c, t, "kwh_price", true, CONF_IN(0, 100), &o->kwh);
         conf_get_money(c, t, "kw_month", true, CONF_IN(0, 1e6), &o->kw_month);
         conf_get_money(c, t, "network_month", true, CONF_IN(0, 1e6), &o->network_month);
-        conf_get_double(c, t, "servers_per_admin", true, CONF_IN(1e-3, 1e6), &o->servers_per_admin);
+        conf_get_double(c, t, "servers_per_admin", true, (struct conf_range){0, 1e6, true}, &o->servers_per_admin);
         conf_get_money(c, t, "admin_year", true, CONF_IN(0, 1e8), &o->admin_year);
         if (o->peak_w < o->idle_w)
             conf_error_in(c, t, "peak_watts", "must be at least idle_watts (%g), got %g", o->idle_w, o->peak_w);
@@ -160,7 +161,7 @@ static void schedule_failure(struct onprem *o, unsigned i)
 {
     if (o->p->failure.kind == DIST_NONE) return;
     double t = dist_sample(&o->p->failure, o->rng);
-    sim_schedule(o->s, sim_delay(o->s, t), o->id, EV_FAIL, &i, sizeof i);
+    sim_schedule(o->s, sim_delay(o->s, t > 1e-6 ? t : 1e-6), o->id, EV_FAIL, &i, sizeof i); /* time moves on */
 }
 
 static void serve(struct onprem *o, unsigned i)

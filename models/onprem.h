@@ -3,8 +3,8 @@
  * Models: N serving servers (see server.h) behind a dispatcher that sends each request, on arrival,
  * to one of them: round robin, or join-the-shortest-queue (the server with the fewest requests in it,
  * ties to the lowest index). A request that its server cannot queue is rejected with a 503. Spare
- * servers stand by, powered; hardware failures (time to failure per server, from a distribution) take
- * a server down with the requests in it, a spare takes its place at once when there is one, and the
+ * servers stand by, powered; hardware failures (a time to failure per powered server, serving or
+ * spare, from a distribution, drawn anew after each repair) take a server down with the requests in it, a spare takes its place at once when there is one, and the
  * failed server is repaired on a human time scale (a distribution: hours to days) and becomes a spare
  * or serves again. There is never more capacity than the servers bought.
  *
@@ -54,7 +54,7 @@ struct onprem_params {
     unsigned spares;               /* bought on top, standing by */
     struct server_params server;   /* each server */
     enum onprem_dispatch dispatch;
-    struct dist failure;           /* s from (re)entering service to a hardware failure; DIST_NONE = never */
+    struct dist failure;           /* s from power-on (or repair) to a hardware failure; DIST_NONE = never */
     struct dist repair;            /* s to repair a failed server */
     struct onprem_tco tco;
 };
