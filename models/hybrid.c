@@ -12,26 +12,23 @@ bool hybrid_parse(conf *c, const config_setting_t *design, const struct ec2_cata
     const config_setting_t *op = conf_group(c, design, "onprem", false);
     const config_setting_t *cl = conf_group(c, design, "cloud", false);
     const config_setting_t *sl = conf_group(c, design, "serverless", false);
-    if (!op || (!cl && !sl)) {
+    if (!op || (!cl && !sl))
         conf_error_in(c, design, op ? "cloud" : "onprem",
                       "a hybrid design needs both halves: an `onprem` group and a `cloud` or `serverless` group");
-        return false;
+    if (cl && sl) conf_error_in(c, design, "serverless", "give the overflow one place: `cloud` or `serverless`, not both");
+    if (op) {
+        onprem_parse(c, op, &p->onprem);
+        if (p->onprem.dispatch != ONPREM_JSQ && config_setting_get_member(op, "dispatch"))
+            conf_error_in(c, op, "dispatch", "a hybrid's front door sends each request to the least loaded "
+                                             "on-premises server: leave `dispatch` out (it is \"jsq\")");
+        p->onprem.dispatch = ONPREM_JSQ;
+        if (!p->onprem.tco.given)
+            conf_error_in(c, op, "tco", "the on-premises half of a hybrid needs its cost of ownership: without a "
+                                        "`tco` group the design's cost would leave it out");
     }
-    if (cl && sl) {
-        conf_error_in(c, design, "serverless", "give the overflow one place: `cloud` or `serverless`, not both");
-        return false;
-    }
-    onprem_parse(c, op, &p->onprem);
-    if (p->onprem.dispatch != ONPREM_JSQ && config_setting_get_member(op, "dispatch"))
-        conf_error_in(c, op, "dispatch", "a hybrid's front door sends each request to the least loaded on-premises "
-                                         "server: leave `dispatch` out (it is \"jsq\")");
-    p->onprem.dispatch = ONPREM_JSQ;
-    if (!p->onprem.tco.given)
-        conf_error_in(c, op, "tco", "the on-premises half of a hybrid needs its cost of ownership: without a `tco` "
-                                    "group the design's cost would leave it out");
     p->serverless = sl != NULL;
     if (sl) lambda_parse(c, sl, w, &p->lambda);
-    else cloud_parse(c, cl, cat, &p->cloud);
+    else if (cl) cloud_parse(c, cl, cat, &p->cloud);
     int64_t waiting = 0;
     conf_get_int(c, conf_group(c, design, "overflow", false), "waiting", false, 0, 1000000, &waiting);
     p->waiting = (uint64_t)waiting;
