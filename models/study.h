@@ -10,13 +10,19 @@
  *   /                               attrs format, format_version, strato_version, config, command_line,
  *                                   study, master_seed, replications, horizon_s, report_interval_s,
  *                                   warmup_s, baseline, complete
- *   /designs/<name>                 attrs kind, description
+ *   /designs/<name>                 attrs kind, description (and warmup_s with warmup = "auto")
+ *   /designs/<name>/runs/<r>        attrs complete, events, arrivals, warmup_s
  *   /designs/<name>/runs/<r>/series one row per report interval (metrics.h)
  *   /designs/<name>/runs/<r>/events one row per infrastructure event (metrics.h)
  *   /summary                        design, metric, unit, mean, ci95_lo, ci95_hi, n
  *   /comparisons                    design, baseline, metric, unit, mean_diff, ci95_lo, ci95_hi, n
  *
- * Leaves out (for now): parallel replications, sweeps, serverless and hybrid design kinds, cost.
+ * Design kinds: onprem (onprem.h), cloud (cloud.h), serverless (lambda.h), hybrid (hybrid.h); every
+ * design but an onprem one without a tco group books its costs in a ledger (cost.h). A warm-up of
+ * "auto" is found per design by MSER-5 on pilot runs (see auto_warmup in study.c). After the summary
+ * comes the decision (study_print_decision).
+ *
+ * Leaves out (for now): parallel replications, sweeps.
  * Invariant: a file under the final name is complete (attribute complete = true) or was interrupted
  * (complete = false, holding every run that finished); bad input never creates a file.
  */
