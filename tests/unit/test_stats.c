@@ -757,6 +757,22 @@ static void test_ci95_covers_true_mean_at_nominal_rate(void **state)
     gsl_rng_free(r);
 }
 
+/* MSER: a series that starts 10 below a flat level with alternating +-1 noise is cut exactly where the
+ * start ends; a series with no start bias is not cut; a short one is never cut; the cut never passes
+ * half the series, even for a series that keeps rising. */
+static void test_mser_cuts_a_biased_start_and_nothing_else(void **state)
+{
+    (void)state;
+    double x[40];
+    for (int i = 0; i < 40; i++) x[i] = 50.0 + (i % 2 ? 1.0 : -1.0) - (i < 6 ? 10.0 : 0.0);
+    assert_int_equal(stats_mser(x, 40), 6);
+    for (int i = 0; i < 6; i++) x[i] += 10.0;
+    assert_int_equal(stats_mser(x, 40), 0);
+    assert_int_equal(stats_mser(x, 3), 0);
+    for (int i = 0; i < 40; i++) x[i] = i;
+    assert_true(stats_mser(x, 40) <= 20);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -789,6 +805,7 @@ int main(void)
         cmocka_unit_test(test_ci95_acc_matches_array_version),
         cmocka_unit_test(test_ci95_of_one_value_has_nan_bounds_and_of_none_is_all_nan),
         cmocka_unit_test(test_ci95_covers_true_mean_at_nominal_rate),
+        cmocka_unit_test(test_mser_cuts_a_biased_start_and_nothing_else),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
