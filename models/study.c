@@ -652,6 +652,10 @@ static void write_root_attrs(struct h5out *o, const struct study_params *p, cons
     h5out_attr_f64(o, root, "report_interval_s", sim_to_seconds(p->interval));
     h5out_attr_f64(o, root, "warmup_s", p->warmup_auto ? NAN : sim_to_seconds(p->warmup)); /* NaN: per run */
     h5out_attr_str(o, root, "baseline", p->designs[p->baseline].name);
+    const struct workload_params *w = &p->workload; /* the SLO, NaN where the study has none */
+    h5out_attr_f64(o, root, "slo_quantile", w->slo_quantile > 0 ? w->slo_quantile : NAN);
+    h5out_attr_f64(o, root, "slo_latency_s", w->slo_quantile > 0 ? w->slo_latency : NAN);
+    h5out_attr_f64(o, root, "slo_availability", w->slo_availability);
     for (unsigned d = 0; d < p->n_designs; d++) {
         char path[512];
         snprintf(path, sizeof path, "/designs/%s", p->designs[d].name);

@@ -9,7 +9,8 @@
  * Output (one HDF5 file, written under a temporary name and renamed when complete):
  *   /                               attrs format, format_version, strato_version, config, command_line,
  *                                   study, master_seed, replications, horizon_s, report_interval_s,
- *                                   warmup_s, baseline, complete
+ *                                   warmup_s, baseline, slo_quantile, slo_latency_s, slo_availability,
+ *                                   complete
  *   /designs/<name>                 attrs kind, description (and warmup_s with warmup = "auto")
  *   /designs/<name>/runs/<r>        attrs complete, events, arrivals, warmup_s
  *   /designs/<name>/runs/<r>/series one row per report interval (metrics.h)

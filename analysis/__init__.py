@@ -1,0 +1,1 @@
+"""strato's Python side: read results files, plot them, write a report a planner can open."""
