@@ -7,6 +7,13 @@
 #include <string.h>
 #include <time.h>
 
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "h5out.h"
 #include "metrics.h"
 #include "stats.h"
@@ -607,34 +614,195 @@ static sim_time auto_warmup(const struct study_params *p, const struct study_run
     return warmup;
 }
 
-/* One replication of one design with the given warm-up. Returns 0, 130 if stopped by the flag, or -1 on
- * an output error. */
-static int run_one(const struct study_params *p, const struct study_run_options *o, struct h5out *out,
-                   const struct series_layout *layout, unsigned d, uint32_t rep, sim_time warmup, double *values,
-                   struct progress *pr)
+/* ---- units of work: one replication of one design, written to its own part file ------------------ */
+
+/* A study's units are (design, replication). Each unit is simulated on its own engine and written to
+ * a part file, OUTPUT.parts/<design>-<replication>.h5, which appears (atomically, by rename) only once
+ * the unit is complete; the final file is then assembled from the parts in a fixed order (replication-
+ * major), so it is the same whichever worker ran which unit, and a study stopped by a signal or even a
+ * kill -9 keeps every finished unit for --resume. Each part records a key of the study (its config text
+ * and command-line overrides) so that a resume never mixes runs of two different studies. */
+
+#define UNIT_VALUES "unit_values" /* the summary metrics of the unit, an attribute dropped when merged */
+
+static void parts_dir(const struct study_run_options *o, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s.parts", o->output);
+}
+
+static void part_path(const struct study_run_options *o, unsigned d, uint32_t rep, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s.parts/%u-%u.h5", o->output, d, rep);
+}
+
+/* FNV-1a over what decides a study's results: the config text and the overrides. */
+static void study_key(const struct study_params *p, const struct study_run_options *o, char *buf, size_t len)
+{
+    uint64_t h = 1469598103934665603ull;
+    const char *t = o->config_text ? o->config_text : "";
+    for (; *t; t++) h = (h ^ (uint8_t)*t) * 1099511628211ull;
+    uint64_t extra[3] = {p->seed, p->replications, (uint64_t)p->horizon};
+    for (int i = 0; i < 3; i++)
+        for (int k = 0; k < 8; k++) h = (h ^ ((extra[i] >> (8 * k)) & 0xff)) * 1099511628211ull;
+    for (unsigned d = 0; d < p->n_designs; d++)
+        for (const char *c = p->designs[d].name; *c; c++) h = (h ^ (uint8_t)*c) * 1099511628211ull;
+    snprintf(buf, len, "%016llx", (unsigned long long)h);
+}
+
+/* Runs unit (d, rep) into its part file. Returns 0, 130 if the flag stopped it (nothing is kept), or
+ * -1 after printing why the part could not be written. */
+static int run_unit(const struct study_params *p, const struct study_run_options *o, const struct series_layout *layout,
+                    const char *key, unsigned d, uint32_t rep, sim_time warmup, struct progress *pr)
 {
     const struct design_params *dp = &p->designs[d];
-    struct run_info info;
-    char path[512];
+    char part[4096], err[512], path[512];
+    part_path(o, d, rep, part, sizeof part);
+    struct h5out *out = h5out_create(part, err, sizeof err);
+    if (!out) {
+        fprintf(stderr, "strato: %s\n", err);
+        return -1;
+    }
+    h5out_attr_str(out, h5out_root(out), "study_key", key);
     snprintf(path, sizeof path, "/designs/%s/runs/%u", dp->name, rep);
     hid_t g = h5out_group(out, path);
-    if (g == H5I_INVALID_HID) return -1;
-    struct h5out_table *series = h5out_table_create(out, g, "series", layout->cols, layout->n,
-                                                    sizeof(struct metrics_row), 1024);
-    struct h5out_table *events = h5out_table_create(out, g, "events", event_cols,
-                                                    sizeof event_cols / sizeof event_cols[0],
-                                                    sizeof(struct metrics_event), 256);
-    if (!series || !events) return -1;
-    simulate(p, o, d, rep, warmup, append_row, series, append_event, events, pr, values, &info);
-    h5out_attr_bool(out, g, "complete", !info.stopped);
-    h5out_attr_i64(out, g, "events", (int64_t)info.events);
-    h5out_attr_i64(out, g, "arrivals", (int64_t)info.arrivals);
-    h5out_attr_f64(out, g, "warmup_s", sim_to_seconds(warmup));
-    int status = info.metrics_status < 0 ? -1 : 0;
-    if (h5out_table_close(series) < 0) status = -1;
-    if (h5out_table_close(events) < 0) status = -1;
-    if (status < 0) return -1;
-    return info.stopped ? 130 : 0;
+    struct h5out_table *series =
+        g < 0 ? NULL : h5out_table_create(out, g, "series", layout->cols, layout->n, sizeof(struct metrics_row), 1024);
+    struct h5out_table *events = g < 0 ? NULL : h5out_table_create(out, g, "events", event_cols,
+                                                                    sizeof event_cols / sizeof event_cols[0],
+                                                                    sizeof(struct metrics_event), 256);
+    double values[N_METRICS];
+    struct run_info info = {0};
+    if (series && events) {
+        simulate(p, o, d, rep, warmup, append_row, series, append_event, events, pr, values, &info);
+        h5out_attr_bool(out, g, "complete", !info.stopped);
+        h5out_attr_i64(out, g, "events", (int64_t)info.events);
+        h5out_attr_i64(out, g, "arrivals", (int64_t)info.arrivals);
+        h5out_attr_f64(out, g, "warmup_s", sim_to_seconds(warmup));
+        h5out_attr_f64_array(out, g, UNIT_VALUES, values, N_METRICS);
+    }
+    if (series && h5out_table_close(series) < 0) series = NULL;
+    if (events && h5out_table_close(events) < 0) events = NULL;
+    if (!series || !events || info.metrics_status < 0) {
+        fprintf(stderr, "strato: cannot write %s: %s\n", part, h5out_error(out));
+        h5out_abort(out);
+        return -1;
+    }
+    if (info.stopped) {
+        h5out_abort(out);
+        return 130;
+    }
+    if (h5out_finish(out, true, err, sizeof err) < 0) {
+        fprintf(stderr, "strato: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Whether unit (d, rep) is already done: its part exists and belongs to this study. A part of another
+ * study is an error (exit 2). */
+static int unit_done(const struct study_run_options *o, const char *key, unsigned d, uint32_t rep)
+{
+    char part[4096], got[64];
+    part_path(o, d, rep, part, sizeof part);
+    if (access(part, F_OK) != 0) return 0;
+    if (!h5out_read_root_str(part, "study_key", got, sizeof got) || strcmp(got, key) != 0) {
+        fprintf(stderr, "strato: --resume: %s was written by another study (a different config, seed, "
+                        "replications or horizon): remove %s.parts to start over\n", part, o->output);
+        return -1;
+    }
+    return 1;
+}
+
+/* Removes the parts directory and what is in it (finished parts and temporary files of killed units). */
+static void remove_parts(const struct study_run_options *o)
+{
+    char dir[4096], file[8192];
+    parts_dir(o, dir, sizeof dir);
+    DIR *dh = opendir(dir);
+    if (!dh) return;
+    struct dirent *e;
+    while ((e = readdir(dh)) != NULL) {
+        if (e->d_name[0] == '.') continue;
+        snprintf(file, sizeof file, "%s/%s", dir, e->d_name);
+        unlink(file);
+    }
+    closedir(dh);
+    rmdir(dir);
+}
+
+/* Runs the units in todo[0..n) with `jobs` worker processes (jobs 1: in this process), each taking the
+ * next unit when it is free. Returns 0, 130 if stopped by the flag, or -1 if a unit failed. */
+static int run_units(const struct study_params *p, const struct study_run_options *o, const struct series_layout *layout,
+                     const char *key, const uint32_t *todo, size_t n, const sim_time *warmup, struct progress *pr)
+{
+    unsigned jobs = o->jobs > 1 ? o->jobs : 1;
+    if (jobs > n) jobs = n ? (unsigned)n : 1;
+    if (jobs == 1) {
+        for (size_t i = 0; i < n; i++) {
+            unsigned d = todo[i] % p->n_designs;
+            uint32_t rep = todo[i] / p->n_designs;
+            int rc = run_unit(p, o, layout, key, d, rep, warmup[d], pr);
+            pr->runs_done++;
+            if (rc != 0) return rc;
+        }
+        return 0;
+    }
+    int fds[2];
+    if (pipe(fds) < 0) {
+        fprintf(stderr, "strato: cannot create a pipe for the workers: %s\n", strerror(errno));
+        return -1;
+    }
+    fflush(NULL);
+    pid_t *kids = sim_xcalloc(jobs, sizeof *kids);
+    unsigned alive = 0;
+    for (unsigned j = 0; j < jobs; j++) {
+        pid_t pid = fork();
+        if (pid < 0) break;
+        if (pid == 0) { /* a worker: units from the pipe until it is closed and empty */
+            close(fds[1]);
+            struct study_run_options mine = *o;
+            mine.progress = false;
+            uint32_t u;
+            int rc = 0;
+            while (rc == 0 && read(fds[0], &u, sizeof u) == (ssize_t)sizeof u)
+                rc = run_unit(p, &mine, layout, key, u % p->n_designs, u / p->n_designs, warmup[u % p->n_designs], NULL);
+            _exit(rc == 0 ? 0 : rc == 130 ? 130 : 1);
+        }
+        kids[alive++] = pid;
+    }
+    close(fds[0]);
+    int status = alive ? 0 : -1;
+    for (size_t i = 0; i < n && alive; i++) /* units of 4 bytes: each read and write is atomic */
+        if (write(fds[1], &todo[i], sizeof todo[i]) != (ssize_t)sizeof todo[i]) break;
+    close(fds[1]);
+    bool forwarded = false;
+    while (alive > 0) {
+        int st;
+        pid_t pid = waitpid(-1, &st, 0);
+        if (pid < 0) {
+            if (errno != EINTR) break;
+            if (o->stop_flag && *o->stop_flag && !forwarded) { /* a signal for us alone: pass it on */
+                for (unsigned j = 0; j < jobs; j++)
+                    if (kids[j] > 0) kill(kids[j], SIGTERM);
+                forwarded = true;
+            }
+            continue;
+        }
+        for (unsigned j = 0; j < jobs; j++)
+            if (kids[j] == pid) kids[j] = 0;
+        alive--;
+        int code = WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+        if (code == 130 && status == 0) status = 130;
+        else if (code != 0 && code != 130) {
+            if (status != -1) fprintf(stderr, "strato: a worker process failed (%s %d): the units it finished are kept\n",
+                                      WIFEXITED(st) ? "exit status" : "signal",
+                                      WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+            status = -1;
+        }
+    }
+    free(kids);
+    if (status == 0 && o->stop_flag && *o->stop_flag) status = 130;
+    return status;
 }
 
 static void write_root_attrs(struct h5out *o, const struct study_params *p, const struct study_run_options *ro)
@@ -669,64 +837,112 @@ static void write_root_attrs(struct h5out *o, const struct study_params *p, cons
 int study_run(const struct study_params *p, const struct study_run_options *ro, struct study_result **out)
 {
     *out = NULL;
-    char err[512];
+    char err[512], dir[4096], key[32];
     int rc = h5out_check_target(ro->output, err, sizeof err);
     if (rc < 0) {
         fprintf(stderr, "strato: %s\n", err);
         return rc == H5OUT_ECLOBBER ? 2 : 1;
     }
+    parts_dir(ro, dir, sizeof dir);
+    study_key(p, ro, key, sizeof key);
+    if (!ro->resume && access(dir, F_OK) == 0) {
+        fprintf(stderr, "strato: %s holds the finished runs of an interrupted study: continue it with --resume, or "
+                        "remove it\n", dir);
+        return 2;
+    }
+    if (mkdir(dir, 0777) < 0 && errno != EEXIST) {
+        fprintf(stderr, "strato: cannot create %s: %s\n", dir, strerror(errno));
+        return 1;
+    }
+    size_t units = (size_t)p->n_designs * p->replications, n_todo = 0;
+    uint32_t *todo = sim_xmalloc(units * sizeof *todo);
+    bool *done = sim_xcalloc(units, sizeof *done);
+    for (uint32_t u = 0; u < units; u++) { /* unit u: design u % n, replication u / n (replication-major) */
+        int got = ro->resume ? unit_done(ro, key, u % p->n_designs, u / p->n_designs) : 0;
+        if (got < 0) {
+            free(todo);
+            free(done);
+            return 2;
+        }
+        done[u] = got;
+        if (!got) todo[n_todo++] = u;
+    }
+
+    struct progress pr = {p, 0, 0, wall_seconds(), 0, 0, n_todo};
+    int status = 0;
+    struct series_layout layout;
+    build_series_layout(&layout);
+    sim_time warmup[STUDY_MAX_DESIGNS];
+    if (p->warmup_auto) pr.runs_total += units; /* the pilots count in the progress */
+    for (unsigned d = 0; d < p->n_designs && status == 0; d++) {
+        warmup[d] = p->warmup_auto ? auto_warmup(p, ro, d, &pr) : p->warmup;
+        if (warmup[d] < 0) status = 130;
+    }
+    if (status == 0) status = run_units(p, ro, &layout, key, todo, n_todo, warmup, &pr);
+    if (ro->progress) fputs("\r\033[K", stderr);
+    free(todo);
+    if (status < 0) {
+        free(done);
+        return 1;
+    }
+
+    /* assemble: every design's finished prefix of replications, in replication-major order */
     struct h5out *o = h5out_create(ro->output, err, sizeof err);
     if (!o) {
         fprintf(stderr, "strato: %s\n", err);
+        free(done);
         return 1;
     }
     write_root_attrs(o, p, ro);
-
     struct study_result *r = sim_xcalloc(1, sizeof *r);
     r->n_designs = p->n_designs;
     r->replications = p->replications;
     r->v = sim_xcalloc((size_t)p->n_designs * N_METRICS * p->replications, sizeof *r->v);
-    struct progress pr = {p, 0, 0, wall_seconds(), 0, 0, (uint64_t)p->n_designs * p->replications};
-    int status = 0;
-    double vals[N_METRICS];
-    struct series_layout layout;
-    build_series_layout(&layout);
-    sim_time warmup[STUDY_MAX_DESIGNS];
-    if (p->warmup_auto) pr.runs_total *= 2; /* the pilots count in the progress */
-    for (unsigned d = 0; d < p->n_designs && status == 0; d++) {
-        warmup[d] = p->warmup_auto ? auto_warmup(p, ro, d, &pr) : p->warmup;
-        if (warmup[d] < 0) status = 130;
-        else if (p->warmup_auto) {
+    for (unsigned d = 0; d < p->n_designs; d++) {
+        char part[4096];
+        part_path(ro, d, 0, part, sizeof part);
+        while (r->done[d] < p->replications) {
+            part_path(ro, d, r->done[d], part, sizeof part);
+            if (access(part, F_OK) != 0) break;
+            r->done[d]++;
+        }
+        if (p->warmup_auto) {
             char path[512];
             snprintf(path, sizeof path, "/designs/%s", p->designs[d].name);
             h5out_attr_f64(o, h5out_group(o, path), "warmup_s", sim_to_seconds(warmup[d]));
         }
     }
-    /* replication-major, so an interrupted study holds the same replications of every design */
-    for (uint32_t rep = 0; rep < p->replications && status == 0; rep++)
-        for (unsigned d = 0; d < p->n_designs && status == 0; d++) {
-            status = run_one(p, ro, o, &layout, d, rep, warmup[d], vals, &pr);
-            pr.runs_done++;
-            if (status == 0) {
-                for (unsigned m = 0; m < N_METRICS; m++) *value(r, d, m, rep) = vals[m];
-                r->done[d] = rep + 1;
+    bool complete = true;
+    for (uint32_t rep = 0; rep < p->replications; rep++)
+        for (unsigned d = 0; d < p->n_designs; d++) {
+            if (rep >= r->done[d]) {
+                complete = false;
+                continue;
             }
+            char part[4096], path[512];
+            part_path(ro, d, rep, part, sizeof part);
+            snprintf(path, sizeof path, "/designs/%s/runs/%u", p->designs[d].name, rep);
+            double vals[N_METRICS];
+            h5out_copy_group(o, part, path, UNIT_VALUES, vals, N_METRICS);
+            for (unsigned m = 0; m < N_METRICS; m++) *value(r, d, m, rep) = vals[m];
         }
-    if (ro->progress) fputs("\r\033[K", stderr);
-    if (status >= 0 && write_summary(o, p, r) < 0) status = -1;
-    if (status < 0) {
+    free(done);
+    if (write_summary(o, p, r) < 0 || h5out_error(o)[0]) {
         fprintf(stderr, "strato: cannot write %s: %s\n", ro->output, h5out_error(o));
         h5out_abort(o);
         study_result_free(r);
         return 1;
     }
-    if (h5out_finish(o, status == 0, err, sizeof err) < 0) {
+    if (h5out_finish(o, complete, err, sizeof err) < 0) {
         fprintf(stderr, "strato: %s\n", err);
         study_result_free(r);
         return 1;
     }
+    if (complete) remove_parts(ro);
+    else if (status == 130)
+        fprintf(stderr, "strato: interrupted; the finished runs are kept in %s: continue with --resume\n", dir);
     *out = r;
-    return status;
+    return complete ? 0 : 130;
 }
 
 void study_result_free(struct study_result *r)

@@ -100,6 +100,8 @@ struct study_run_options {
     const char *command_line;  /* stored in the file */
     volatile sig_atomic_t *stop_flag; /* set by SIGINT/SIGTERM; NULL = none */
     bool progress;             /* a progress line on stderr */
+    unsigned jobs;             /* worker processes (0 or 1: run in this process) */
+    bool resume;               /* keep the finished units of an interrupted run (OUTPUT.parts/) */
 };
 
 /* Runs every design x replication and writes the file. Returns 0 on success, 130 if interrupted

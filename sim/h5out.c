@@ -64,6 +64,7 @@ struct h5out {
     char *tmp_path;             /* final_path + ".tmp.<pid>", where it is written */
     hid_t file, root;           /* the temporary file and its root group */
     hid_t lcpl;                 /* link creation: make missing parents, UTF-8 names */
+    hid_t fcpl, gcpl;           /* file and group creation: no object times */
     hid_t str_type;             /* variable-length UTF-8 string */
     hid_t bool_type;            /* enum FALSE = 0, TRUE = 1 on int8, as h5py writes bool */
     hid_t *groups;              /* ids handed out by h5out_group, closed at the end */
@@ -293,7 +294,8 @@ struct h5out *h5out_create(const char *final_path, char *err, size_t errlen)
         return NULL;
     struct h5out *o = sim_xrealloc(NULL, sizeof *o);
     *o = (struct h5out){.file = H5I_INVALID_HID, .root = H5I_INVALID_HID, .lcpl = H5I_INVALID_HID,
-                        .str_type = H5I_INVALID_HID, .bool_type = H5I_INVALID_HID};
+                        .str_type = H5I_INVALID_HID, .bool_type = H5I_INVALID_HID,
+                        .fcpl = H5I_INVALID_HID, .gcpl = H5I_INVALID_HID};
     o->final_path = sim_xstrdup(final_path);
     int len = snprintf(NULL, 0, "%s.tmp.%ld", final_path, (long)getpid());
     o->tmp_path = sim_xrealloc(NULL, (size_t)len + 1);
@@ -306,7 +308,11 @@ struct h5out *h5out_create(const char *final_path, char *err, size_t errlen)
         H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18) < 0)
         fail(o, H5OUT_EENV, true, "cannot set up HDF5 file access");
     /* EXCL: two handles aimed at one final path in one process must not share a temporary file. */
-    else if ((o->file = H5Fcreate(o->tmp_path, H5F_ACC_EXCL, H5P_DEFAULT, fapl)) < 0)
+    else if ((o->fcpl = H5Pcreate(H5P_FILE_CREATE)) < 0 || H5Pset_obj_track_times(o->fcpl, 0) < 0 ||
+             (o->gcpl = H5Pcreate(H5P_GROUP_CREATE)) < 0 || H5Pset_obj_track_times(o->gcpl, 0) < 0)
+        fail(o, H5OUT_EENV, true, "cannot set up HDF5 object creation");
+    /* no object times: the same results give the same bytes, whenever and however they were written */
+    else if ((o->file = H5Fcreate(o->tmp_path, H5F_ACC_EXCL, o->fcpl, fapl)) < 0)
         fail(o, H5OUT_EENV, true, "cannot create %s", o->tmp_path);
     else if ((o->root = H5Gopen2(o->file, "/", H5P_DEFAULT)) < 0 ||
              (o->lcpl = H5Pcreate(H5P_LINK_CREATE)) < 0 ||
@@ -344,8 +350,20 @@ hid_t h5out_group(struct h5out *o, const char *path)
     silence_hdf5();
     /* Opening first lets callers ask again for a group that exists; only a missing one is created. */
     hid_t g = H5Gopen2(o->file, path, H5P_DEFAULT);
-    if (g < 0)
-        g = H5Gcreate2(o->file, path, o->lcpl, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0) { /* each missing component in turn, so that every group is created without times */
+        char part[1024];
+        size_t len = strlen(path);
+        for (size_t i = 1; i <= len && len < sizeof part; i++)
+            if (i == len || path[i] == '/') {
+                memcpy(part, path, i);
+                part[i] = '\0';
+                hid_t c = H5Gopen2(o->file, part, H5P_DEFAULT);
+                if (c < 0) c = H5Gcreate2(o->file, part, o->lcpl, o->gcpl, H5P_DEFAULT);
+                if (c < 0) break;
+                if (i == len) g = c;
+                else H5Gclose(c);
+            }
+    }
     if (g < 0) {
         fail(o, H5OUT_EENV, true, "cannot create group %s", path);
         return H5I_INVALID_HID;
@@ -547,7 +565,7 @@ static hid_t make_dataset(struct h5out *o, hid_t loc, const char *name, hid_t ro
     hid_t dset = H5I_INVALID_HID;
     /* Shuffle before deflate groups the bytes of each column, which compresses numbers far better. */
     if (file_type < 0 || space < 0 || dcpl < 0 || H5Tpack(file_type) < 0 ||
-        H5Pset_chunk(dcpl, 1, chunk) < 0 || H5Pset_shuffle(dcpl) < 0 ||
+        H5Pset_chunk(dcpl, 1, chunk) < 0 || H5Pset_shuffle(dcpl) < 0 || H5Pset_obj_track_times(dcpl, 0) < 0 ||
         H5Pset_deflate(dcpl, DEFLATE_LEVEL) < 0 ||
         (dset = H5Dcreate2(loc, name, file_type, space, o->lcpl, dcpl, H5P_DEFAULT)) < 0)
         fail(o, H5OUT_EENV, true, "cannot create table %s", name);
@@ -729,11 +747,15 @@ static void close_all(struct h5out *o, bool keep)
         H5Gclose(o->root);
     if (o->lcpl >= 0)
         H5Pclose(o->lcpl);
+    if (o->fcpl >= 0)
+        H5Pclose(o->fcpl);
+    if (o->gcpl >= 0)
+        H5Pclose(o->gcpl);
     if (o->str_type >= 0)
         H5Tclose(o->str_type);
     if (o->bool_type >= 0)
         H5Tclose(o->bool_type);
-    o->root = o->lcpl = o->str_type = o->bool_type = H5I_INVALID_HID;
+    o->root = o->lcpl = o->fcpl = o->gcpl = o->str_type = o->bool_type = H5I_INVALID_HID;
     if (keep && o->status == H5OUT_OK && H5Fflush(o->file, H5F_SCOPE_LOCAL) < 0)
         fail(o, H5OUT_EENV, true, "cannot flush %s", o->tmp_path);
     if (o->file >= 0 && H5Fclose(o->file) < 0)
@@ -804,4 +826,70 @@ void h5out_abort(struct h5out *o)
     if (created)
         unlink(o->tmp_path);
     free_handle(o);
+}
+
+int h5out_copy_group(struct h5out *o, const char *src, const char *path, const char *attr, double *values,
+                     size_t n)
+{
+    if (o->status != H5OUT_OK) return o->status;
+    char parent[1024]; /* made here, so that it has no object times either */
+    const char *slash = strrchr(path, '/');
+    if (slash && slash > path && (size_t)(slash - path) < sizeof parent) {
+        memcpy(parent, path, (size_t)(slash - path));
+        parent[slash - path] = '\0';
+        if (h5out_group(o, parent) == H5I_INVALID_HID) return o->status;
+    }
+    hid_t f = H5I_INVALID_HID, g = H5I_INVALID_HID, a = H5I_INVALID_HID, space = H5I_INVALID_HID;
+    int rc = H5OUT_OK;
+    H5E_BEGIN_TRY
+    {
+        f = H5Fopen(src, H5F_ACC_RDONLY, H5P_DEFAULT);
+        g = f >= 0 ? H5Gopen2(f, path, H5P_DEFAULT) : H5I_INVALID_HID;
+        if (g >= 0 && attr) {
+            a = H5Aopen(g, attr, H5P_DEFAULT);
+            space = a >= 0 ? H5Aget_space(a) : H5I_INVALID_HID;
+        }
+    }
+    H5E_END_TRY;
+    if (g < 0) rc = fail(o, H5OUT_EENV, false, "cannot open %s in %s", path, src);
+    else if (attr && (space < 0 || H5Sget_simple_extent_npoints(space) != (hssize_t)n ||
+                      H5Aread(a, H5T_NATIVE_DOUBLE, values) < 0))
+        rc = fail(o, H5OUT_EENV, true, "cannot read attribute %s of %s in %s", attr, path, src);
+    else if (H5Ocopy(f, path, o->file, path, H5P_DEFAULT, o->lcpl) < 0)
+        rc = fail(o, H5OUT_EENV, true, "cannot copy %s from %s", path, src);
+    else if (attr && H5Adelete_by_name(o->file, path, attr, H5P_DEFAULT) < 0)
+        rc = fail(o, H5OUT_EENV, true, "cannot drop attribute %s of %s", attr, path);
+    if (space >= 0) H5Sclose(space);
+    if (a >= 0) H5Aclose(a);
+    if (g >= 0) H5Gclose(g);
+    if (f >= 0) H5Fclose(f);
+    return rc;
+}
+
+bool h5out_read_root_str(const char *src, const char *name, char *buf, size_t len)
+{
+    bool ok = false;
+    H5E_BEGIN_TRY
+    {
+        hid_t f = H5Fopen(src, H5F_ACC_RDONLY, H5P_DEFAULT);
+        hid_t a = f >= 0 ? H5Aopen(f, name, H5P_DEFAULT) : H5I_INVALID_HID;
+        hid_t t = a >= 0 ? H5Aget_type(a) : H5I_INVALID_HID;
+        if (t >= 0 && H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) > 0) {
+            char *v = NULL;
+            hid_t mem = H5Tcopy(H5T_C_S1);
+            H5Tset_size(mem, H5T_VARIABLE);
+            H5Tset_cset(mem, H5T_CSET_UTF8);
+            if (H5Aread(a, mem, &v) >= 0 && v) {
+                snprintf(buf, len, "%s", v);
+                ok = true;
+                H5free_memory(v);
+            }
+            H5Tclose(mem);
+        }
+        if (t >= 0) H5Tclose(t);
+        if (a >= 0) H5Aclose(a);
+        if (f >= 0) H5Fclose(f);
+    }
+    H5E_END_TRY;
+    return ok;
 }

@@ -126,4 +126,15 @@ hid_t h5out_table_id(const struct h5out_table *t);
  * (recorded in h5out_error of the table's file); t is freed either way. */
 int h5out_table_close(struct h5out_table *t);
 
+/* Copies the group at `path` of the finished results file src (written by another process, e.g. one
+ * unit of a parallel study) into o at the same path, with everything under it; missing parents are
+ * created. With attr not NULL, the group's 1-D double attribute attr (n values) is read into values
+ * and left out of the copy. Returns 0 or a negative status recorded in h5out_error. */
+int h5out_copy_group(struct h5out *o, const char *src, const char *path, const char *attr, double *values,
+                     size_t n);
+
+/* Reads the string attribute `name` of the root of the HDF5 file src into buf[len] (truncated).
+ * Returns false when src cannot be opened as HDF5 or has no such string attribute. */
+bool h5out_read_root_str(const char *src, const char *name, char *buf, size_t len);
+
 #endif

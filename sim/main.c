@@ -1,6 +1,6 @@
 /* main.c: the `strato` command line.
  *
- *   strato run CONFIG [-o FILE] [--seed S] [--replications R] [--horizon D] [--design NAME]
+ *   strato run CONFIG [-o FILE] [-j N] [--resume] [--seed S] [--replications R] [--horizon D] [--design NAME]
  *   strato check CONFIG
  *   strato catalog [FILE]
  *   strato --help | --version
@@ -31,7 +31,8 @@ static void on_signal(int sig)
 }
 
 static const char usage[] =
-    "usage: strato run CONFIG [-o FILE] [--seed S] [--replications R] [--horizon D] [--design NAME]\n"
+    "usage: strato run CONFIG [-o FILE] [-j N] [--resume] [--seed S] [--replications R] [--horizon D]\n"
+    "                  [--design NAME]\n"
     "       strato check CONFIG\n"
     "       strato catalog [FILE]\n"
     "       strato --help | --version\n";
@@ -47,6 +48,9 @@ static const char help[] =
     "                   one shipped with strato, configs/catalog/us-east-1.cfg)\n\n"
     "Options of run:\n"
     "  -o, --output FILE     results file (default: CONFIG's base name with .h5, in the current directory)\n"
+    "  -j, --jobs N          run the units (design x replication) on N worker processes; the results are\n"
+    "                        the same as with one\n"
+    "  --resume              continue an interrupted run: keep the units it finished (FILE.parts/)\n"
     "  --seed S              master seed (overrides study.seed)\n"
     "  --replications R      replications per design (overrides study.replications)\n"
     "  --horizon D           simulated duration, with a unit: 90s, 2h, 7d (overrides study.horizon)\n"
@@ -104,6 +108,8 @@ static char *default_output(const char *config)
     return out;
 }
 
+/* The command line as stored in the results, without the options that change how a study runs but
+ * not what it computes (-j N, --resume, -q): the file is the same however it was run. */
 static char *join_args(int argc, char **argv)
 {
     size_t len = 1;
@@ -112,8 +118,14 @@ static char *join_args(int argc, char **argv)
     if (!s) return NULL;
     s[0] = '\0';
     for (int i = 0; i < argc; i++) {
-        if (i) strcat(s, " ");
-        strcat(s, argv[i]);
+        const char *a = argv[i];
+        if (!strcmp(a, "-j") || !strcmp(a, "--jobs")) {
+            i++;
+            continue;
+        }
+        if (!strcmp(a, "--resume") || !strcmp(a, "-q") || !strcmp(a, "--quiet")) continue;
+        if (s[0]) strcat(s, " ");
+        strcat(s, a);
     }
     return s;
 }
@@ -172,13 +184,14 @@ int main(int argc, char **argv)
 
     const char *config = NULL, *output = NULL;
     struct study_overrides ov = {0};
-    bool quiet = false;
+    bool quiet = false, resume = false;
+    unsigned jobs = 1;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
         bool takes_value = run && (!strcmp(a, "-o") || !strcmp(a, "--output") || !strcmp(a, "--seed") ||
                                    !strcmp(a, "--replications") || !strcmp(a, "--horizon") ||
-                                   !strcmp(a, "--design"));
+                                   !strcmp(a, "--design") || !strcmp(a, "-j") || !strcmp(a, "--jobs"));
         if (takes_value && !next) return usage_error("option %s needs a value", a);
         if (takes_value) i++;
         if (run && (!strcmp(a, "-o") || !strcmp(a, "--output"))) {
@@ -199,6 +212,13 @@ int main(int argc, char **argv)
             ov.has_horizon = true;
         } else if (run && !strcmp(a, "--design")) {
             ov.design = next;
+        } else if (run && (!strcmp(a, "-j") || !strcmp(a, "--jobs"))) {
+            uint64_t j;
+            if (!parse_u64(next, &j) || j < 1 || j > 1024)
+                return usage_error("-j: not a number of workers in [1, 1024]: \"%s\"", next);
+            jobs = (unsigned)j;
+        } else if (run && !strcmp(a, "--resume")) {
+            resume = true;
         } else if (run && (!strcmp(a, "-q") || !strcmp(a, "--quiet"))) {
             quiet = true;
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -253,6 +273,8 @@ int main(int argc, char **argv)
         .command_line = cmdline,
         .stop_flag = &stop_requested,
         .progress = !quiet && isatty(STDERR_FILENO),
+        .jobs = jobs,
+        .resume = resume,
     };
     struct study_result *result = NULL;
     int status = ro.output ? study_run(p, &ro, &result) : 1;

@@ -90,5 +90,27 @@ if [ $rc -eq 130 ] && h5dump -a complete "$work/long.h5" | grep -q FALSE && ! ls
   ok "SIGINT exits 130 and leaves a valid file marked incomplete"
 else bad "SIGINT exits 130 with an incomplete file (got $rc)" "$(ls "$work")"; fi
 
+# Units of work: -j 2 gives the bytes of -j 1; a run killed with SIGKILL midway and resumed gives them
+# too; leftover parts need --resume, and parts of another study are refused.
+units() { (mkdir -p "$work/$1" && cd "$work/$1" && cp "$here/units.cfg" . && "$strato" run units.cfg -q -o out.h5 "${@:2}"); }
+if units serial -j 1 && units parallel -j 2 && cmp -s "$work/serial/out.h5" "$work/parallel/out.h5"; then
+  ok "-j 2 writes the same bytes as -j 1"
+else bad "-j 2 writes the same bytes as -j 1" "$(cmp "$work/serial/out.h5" "$work/parallel/out.h5" 2>&1)"; fi
+mkdir -p "$work/killed" && cp "$here/units.cfg" "$work/killed/"
+(cd "$work/killed" && exec setsid "$strato" run units.cfg -q -o out.h5 -j 2) & pid=$!
+for _ in $(seq 100); do [ "$(ls "$work/killed/out.h5.parts" 2>/dev/null | grep -c '\.h5$')" -ge 3 ] && break; sleep 0.05; done
+kill -KILL -- -$pid 2>/dev/null; wait $pid 2>/dev/null
+left=$(ls "$work/killed/out.h5.parts" 2>/dev/null | grep -c '\.h5$')
+units killed -j 2 2>"$work/killed/err"; rc=$?
+if [ $rc -eq 2 ] && grep -q "continue it with --resume" "$work/killed/err"; then ok "leftover parts without --resume: exit 2"
+else bad "leftover parts without --resume: exit 2 (got $rc)" "$(cat "$work/killed/err")"; fi
+units killed -j 2 --resume --seed 12 2>"$work/killed/err"; rc=$?
+if [ $rc -eq 2 ] && grep -q "written by another study" "$work/killed/err"; then ok "--resume with another seed: exit 2"
+else bad "--resume with another seed: exit 2 (got $rc)" "$(cat "$work/killed/err")"; fi
+if [ "$left" -ge 1 ] && [ "$left" -lt 12 ] && units killed -j 2 --resume && cmp -s "$work/serial/out.h5" "$work/killed/out.h5" \
+   && [ ! -e "$work/killed/out.h5.parts" ]; then
+  ok "killed with SIGKILL after $left of 12 units, resumed: the same bytes, parts removed"
+else bad "killed with SIGKILL after $left of 12 units and resumed gives the same bytes" "$(ls "$work/killed")"; fi
+
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

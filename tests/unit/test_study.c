@@ -95,7 +95,8 @@ static bool parse(struct fixture *fx, const char *text)
 
 static int run(struct fixture *fx, const char *text)
 {
-    struct study_run_options o = {fx->out, "study.cfg", text, "strato run study.cfg", NULL, false};
+    struct study_run_options o = {.output = fx->out, .config_path = "study.cfg", .config_text = text,
+                                  .command_line = "strato run study.cfg"};
     return study_run(&fx->p, &o, &fx->result);
 }
 

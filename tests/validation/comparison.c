@@ -150,7 +150,7 @@ static bool run_study(struct run *x, const char *name, const char *text, const c
     char out[160], cmd[256];
     snprintf(out, sizeof out, "%s/%s.h5", tmpdir, name);
     snprintf(cmd, sizeof cmd, "validate_comparison (study %s)", name);
-    struct study_run_options o = {out, path ? path : name, text, cmd, NULL, false};
+    struct study_run_options o = {.output = out, .config_path = path ? path : name, .config_text = text, .command_line = cmd};
     int rc = study_run(&x->p, &o, &x->r);
     if (rc == 0)
         for (unsigned d = 0; d < x->p.n_designs; d++) x->warmup_s[d] = read_warmup(out, x->p.designs[d].name);
