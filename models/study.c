@@ -14,6 +14,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#ifdef STRATO_HAVE_MPI
+#include <mpi.h>
+#endif
+
 #include "h5out.h"
 #include "metrics.h"
 #include "stats.h"
@@ -834,17 +838,20 @@ static void write_root_attrs(struct h5out *o, const struct study_params *p, cons
     }
 }
 
-int study_run(const struct study_params *p, const struct study_run_options *ro, struct study_result **out)
+/* Checks the target and the parts directory, and lists the units still to run (all of them unless
+ * resuming) into todo (allocated, *n_todo of them). Returns 0, or the exit status after a message. */
+static int prepare(const struct study_params *p, const struct study_run_options *ro, const char *key, uint32_t **todo,
+                   size_t *n_todo)
 {
-    *out = NULL;
-    char err[512], dir[4096], key[32];
+    char err[512], dir[4096];
+    *todo = NULL;
+    *n_todo = 0;
     int rc = h5out_check_target(ro->output, err, sizeof err);
     if (rc < 0) {
         fprintf(stderr, "strato: %s\n", err);
         return rc == H5OUT_ECLOBBER ? 2 : 1;
     }
     parts_dir(ro, dir, sizeof dir);
-    study_key(p, ro, key, sizeof key);
     if (!ro->resume && access(dir, F_OK) == 0) {
         fprintf(stderr, "strato: %s holds the finished runs of an interrupted study: continue it with --resume, or "
                         "remove it\n", dir);
@@ -854,43 +861,150 @@ int study_run(const struct study_params *p, const struct study_run_options *ro, 
         fprintf(stderr, "strato: cannot create %s: %s\n", dir, strerror(errno));
         return 1;
     }
-    size_t units = (size_t)p->n_designs * p->replications, n_todo = 0;
-    uint32_t *todo = sim_xmalloc(units * sizeof *todo);
-    bool *done = sim_xcalloc(units, sizeof *done);
+    size_t units = (size_t)p->n_designs * p->replications;
+    *todo = sim_xmalloc((units ? units : 1) * sizeof **todo);
     for (uint32_t u = 0; u < units; u++) { /* unit u: design u % n, replication u / n (replication-major) */
         int got = ro->resume ? unit_done(ro, key, u % p->n_designs, u / p->n_designs) : 0;
         if (got < 0) {
-            free(todo);
-            free(done);
+            free(*todo);
+            *todo = NULL;
             return 2;
         }
-        done[u] = got;
-        if (!got) todo[n_todo++] = u;
+        if (!got) (*todo)[(*n_todo)++] = u;
     }
+    return 0;
+}
 
+/* The warm-up of every design: the study's, or found by the MSER-5 pilots. Returns 0, or 130 when the
+ * flag stopped a pilot. */
+static int warmups(const struct study_params *p, const struct study_run_options *ro, struct progress *pr,
+                   sim_time *warmup)
+{
+    for (unsigned d = 0; d < p->n_designs; d++) {
+        warmup[d] = p->warmup_auto ? auto_warmup(p, ro, d, pr) : p->warmup;
+        if (warmup[d] < 0) return 130;
+    }
+    return 0;
+}
+
+static int assemble(const struct study_params *p, const struct study_run_options *ro, const sim_time *warmup,
+                    int status, struct study_result **out);
+
+#ifdef STRATO_HAVE_MPI
+/* Under mpirun with more than one rank: rank 0 checks the target, lists the units and finds the
+ * warm-ups, then every rank (0 too) takes the next unit from a counter that rank 0 holds (an MPI
+ * fetch-and-add on a one-sided window: dynamic hand-out without a dispatcher loop) and writes it to its
+ * part file; the parts directory must be shared by the ranks (one machine, or a cluster's shared file
+ * system). Rank 0 then assembles the file, which is the one a serial run writes. A failed rank ends the
+ * job (MPI's default handler); the finished units stay in the parts directory for --resume. */
+static int study_run_mpi(const struct study_params *p, const struct study_run_options *ro, struct study_result **out,
+                         int rank)
+{
+    char key[32];
+    study_key(p, ro, key, sizeof key);
+    uint32_t *todo = NULL;
+    size_t n_todo = 0;
+    sim_time warmup[STUDY_MAX_DESIGNS];
+    struct study_run_options mine = *ro;
+    if (rank != 0) mine.progress = false;
+    struct progress pr = {p, 0, 0, wall_seconds(), 0, 0, 0};
+    int rc = 0;
+    if (rank == 0) {
+        rc = prepare(p, ro, key, &todo, &n_todo);
+        pr.runs_total = n_todo + (p->warmup_auto ? (uint64_t)p->n_designs * p->replications : 0);
+        if (rc == 0) rc = warmups(p, ro, &pr, warmup);
+    }
+    MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (rc != 0 && rc != 130) {
+        free(todo);
+        return rc;
+    }
+    unsigned long long count = n_todo;
+    MPI_Bcast(&count, 1, MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD);
+    if (rank != 0) todo = sim_xmalloc((count ? count : 1) * sizeof *todo);
+    n_todo = (size_t)count;
+    if (n_todo) MPI_Bcast(todo, (int)n_todo, MPI_UINT32_T, 0, MPI_COMM_WORLD);
+    int64_t w[STUDY_MAX_DESIGNS];
+    for (unsigned d = 0; d < p->n_designs; d++) w[d] = rank == 0 ? warmup[d] : 0;
+    MPI_Bcast(w, (int)p->n_designs, MPI_INT64_T, 0, MPI_COMM_WORLD);
+    for (unsigned d = 0; d < p->n_designs; d++) warmup[d] = w[d];
+
+    int64_t *counter = NULL;
+    MPI_Win win;
+    MPI_Win_allocate(rank == 0 ? (MPI_Aint)sizeof(int64_t) : 0, sizeof(int64_t), MPI_INFO_NULL, MPI_COMM_WORLD,
+                     &counter, &win);
+    if (rank == 0) {
+        MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, win);
+        *counter = 0;
+        MPI_Win_unlock(0, win);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    struct series_layout layout;
+    build_series_layout(&layout);
+    int status = rc; /* 130 if the pilots were stopped: no units */
+    while (status == 0) {
+        int64_t one = 1, next = 0;
+        MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, win);
+        MPI_Fetch_and_op(&one, &next, MPI_INT64_T, 0, 0, MPI_SUM, win);
+        MPI_Win_unlock(0, win);
+        if (next >= (int64_t)n_todo) break;
+        uint32_t u = todo[next];
+        status = run_unit(p, &mine, &layout, key, u % p->n_designs, u / p->n_designs, warmup[u % p->n_designs],
+                          rank == 0 ? &pr : NULL);
+        pr.runs_done++;
+    }
+    int code = status == 0 ? 0 : status == 130 ? 1 : 2, worst = 0;
+    MPI_Allreduce(&code, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    MPI_Win_free(&win);
+    free(todo);
+    if (ro->progress && rank == 0) fputs("\r\033[K", stderr);
+    if (worst == 2) return 1;
+    if (rank != 0) return worst ? 130 : 0;
+    return assemble(p, ro, warmup, worst ? 130 : 0, out);
+}
+#endif
+
+int study_run(const struct study_params *p, const struct study_run_options *ro, struct study_result **out)
+{
+    *out = NULL;
+#ifdef STRATO_HAVE_MPI
+    int mpi = 0, ranks = 1, rank = 0;
+    MPI_Initialized(&mpi);
+    if (mpi) {
+        MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    }
+    if (ranks > 1) return study_run_mpi(p, ro, out, rank);
+#endif
+    char key[32];
+    study_key(p, ro, key, sizeof key);
+    uint32_t *todo;
+    size_t n_todo;
+    int status = prepare(p, ro, key, &todo, &n_todo);
+    if (status != 0) return status;
     struct progress pr = {p, 0, 0, wall_seconds(), 0, 0, n_todo};
-    int status = 0;
+    if (p->warmup_auto) pr.runs_total += (uint64_t)p->n_designs * p->replications; /* the pilots count too */
     struct series_layout layout;
     build_series_layout(&layout);
     sim_time warmup[STUDY_MAX_DESIGNS];
-    if (p->warmup_auto) pr.runs_total += units; /* the pilots count in the progress */
-    for (unsigned d = 0; d < p->n_designs && status == 0; d++) {
-        warmup[d] = p->warmup_auto ? auto_warmup(p, ro, d, &pr) : p->warmup;
-        if (warmup[d] < 0) status = 130;
-    }
+    status = warmups(p, ro, &pr, warmup);
     if (status == 0) status = run_units(p, ro, &layout, key, todo, n_todo, warmup, &pr);
     if (ro->progress) fputs("\r\033[K", stderr);
     free(todo);
-    if (status < 0) {
-        free(done);
-        return 1;
-    }
+    if (status < 0) return 1;
+    return assemble(p, ro, warmup, status, out);
+}
 
-    /* assemble: every design's finished prefix of replications, in replication-major order */
+/* Writes the results file from the parts: every design's finished prefix of replications, in
+ * replication-major order, then the summary. Returns 0, 130 (incomplete: parts kept) or 1. */
+static int assemble(const struct study_params *p, const struct study_run_options *ro, const sim_time *warmup,
+                    int status, struct study_result **out)
+{
+    char err[512], dir[4096];
+    parts_dir(ro, dir, sizeof dir);
     struct h5out *o = h5out_create(ro->output, err, sizeof err);
     if (!o) {
         fprintf(stderr, "strato: %s\n", err);
-        free(done);
         return 1;
     }
     write_root_attrs(o, p, ro);
@@ -926,7 +1040,6 @@ int study_run(const struct study_params *p, const struct study_run_options *ro, 
             h5out_copy_group(o, part, path, UNIT_VALUES, vals, N_METRICS);
             for (unsigned m = 0; m < N_METRICS; m++) *value(r, d, m, rep) = vals[m];
         }
-    free(done);
     if (write_summary(o, p, r) < 0 || h5out_error(o)[0]) {
         fprintf(stderr, "strato: cannot write %s: %s\n", ro->output, h5out_error(o));
         h5out_abort(o);

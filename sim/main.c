@@ -17,6 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifdef STRATO_HAVE_MPI
+#include <mpi.h>
+#endif
+
 #include "conf.h"
 #include "cost.h"
 #include "ec2.h"
@@ -276,8 +280,25 @@ int main(int argc, char **argv)
         .jobs = jobs,
         .resume = resume,
     };
+    int rank = 0;
+#ifdef STRATO_HAVE_MPI
+    /* launched by mpirun (Open MPI, or a PMI launcher): the study's units spread over the ranks */
+    bool mpi = getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK");
+    if (mpi) {
+        MPI_Init(&argc, &argv);
+        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+        if (rank != 0) { /* rank 0 reports; the others only run units */
+            quiet = true;
+            ro.progress = false;
+        }
+    }
+#endif
     struct study_result *result = NULL;
     int status = ro.output ? study_run(p, &ro, &result) : 1;
+#ifdef STRATO_HAVE_MPI
+    if (mpi) MPI_Finalize();
+#endif
+    (void)rank;
     if (result && !quiet) {
         if (status == 130) printf("interrupted: the summary covers the replications that finished\n");
         study_print_summary(p, result, stdout);
