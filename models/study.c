@@ -38,6 +38,8 @@ static void design_params_free(struct design_params *d)
     }
 }
 
+static void design_params_free(struct design_params *d);
+
 static bool parse_design(conf *c, config_setting_t *g, const struct ec2_catalog *cat, const struct workload_params *w,
                          struct design_params *d)
 {
@@ -58,6 +60,155 @@ static bool parse_design(conf *c, config_setting_t *g, const struct ec2_catalog 
     case DESIGN_HYBRID: hybrid_parse(c, g, cat, w, &d->u.hybrid); break;
     }
     return conf_errors(c) == before;
+}
+
+/* Keeps design p->designs[p->n_designs] (parsed from g) after checking its name is new. */
+static void add_design(conf *c, const config_setting_t *g, struct study_params *p)
+{
+    const struct design_params *d = &p->designs[p->n_designs];
+    for (unsigned j = 0; j < p->n_designs; j++)
+        if (strcmp(p->designs[j].name, d->name) == 0) conf_error_in(c, g, "name", "duplicate design name \"%s\"", d->name);
+    p->n_designs++;
+}
+
+static char *own(struct study_params *p, char *text)
+{
+    if (p->n_owned < sizeof p->owned / sizeof p->owned[0]) p->owned[p->n_owned++] = text;
+    return text;
+}
+
+/* The names of the members of group g (for a "did you mean"), into names[max]; returns how many. */
+static size_t member_names(const config_setting_t *g, const char **names, size_t max)
+{
+    size_t n = 0;
+    for (int i = 0; g && i < config_setting_length(g) && n < max; i++) {
+        const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
+        if (m && config_setting_name(m)) names[n++] = config_setting_name(m);
+    }
+    return n;
+}
+
+/* A value of a sweep list as text for a variant's name and its values ("c6i.large", "50"). */
+static void value_text(const config_setting_t *v, char *buf, size_t len)
+{
+    switch (config_setting_type(v)) {
+    case CONFIG_TYPE_INT:
+    case CONFIG_TYPE_INT64: snprintf(buf, len, "%lld", config_setting_get_int64(v)); break;
+    case CONFIG_TYPE_FLOAT: snprintf(buf, len, "%g", config_setting_get_float(v)); break;
+    case CONFIG_TYPE_BOOL: snprintf(buf, len, "%s", config_setting_get_bool(v) ? "true" : "false"); break;
+    case CONFIG_TYPE_STRING: snprintf(buf, len, "%s", config_setting_get_string(v)); break;
+    default: snprintf(buf, len, "?"); break;
+    }
+}
+
+#define SWEEP_MAX 8 /* swept settings per design */
+
+/* A sweep gone wrong: reads the design as written, for its own mistakes (and so that its settings
+ * count as read), and keeps nothing. */
+static void read_and_discard(conf *c, config_setting_t *g, struct study_params *p)
+{
+    struct design_params *d = &p->designs[p->n_designs];
+    parse_design(c, g, &p->catalog, &p->workload, d);
+    design_params_free(d);
+    memset(d, 0, sizeof *d);
+}
+
+/* A design with a `sweep`: every variant is set in the design's settings and parsed as a design of its
+ * own, named "<name>-<value>-<value>..." ('.' and '/' become '_'). */
+static void expand_sweep(conf *c, config_setting_t *g, struct study_params *p)
+{
+    static const char *const modes[] = {"cross", "zip", NULL};
+    int mode = 0;
+    conf_get_choice(c, g, "sweep_mode", false, modes, &mode);
+    const config_setting_t *list = conf_list(c, g, "sweep", true);
+    unsigned n = list ? (unsigned)config_setting_length(list) : 0;
+    if (list && n == 0) conf_error(c, list, "needs at least one { setting; values; }");
+    if (n > SWEEP_MAX) {
+        conf_error(c, list, "at most %d swept settings, got %u", SWEEP_MAX, n);
+        return;
+    }
+    config_setting_t *target[SWEEP_MAX];
+    const config_setting_t *values[SWEEP_MAX];
+    const char *path[SWEEP_MAX];
+    unsigned count[SWEEP_MAX];
+    size_t variants = n ? 1 : 0;
+    int before = conf_errors(c);
+    for (unsigned j = 0; j < n; j++) {
+        const config_setting_t *e = conf_elem_group(c, list, j);
+        path[j] = NULL;
+        values[j] = NULL;
+        if (!e) continue;
+        conf_get_string(c, e, "setting", true, &path[j]);
+        values[j] = conf_list(c, e, "values", true);
+        count[j] = values[j] ? (unsigned)config_setting_length(values[j]) : 0;
+        if (values[j] && count[j] == 0) conf_error(c, values[j], "an empty list of values: give at least one");
+        if (!path[j]) continue;
+        target[j] = config_setting_lookup(g, path[j]);
+        if (!target[j]) {
+            char parent[512];
+            snprintf(parent, sizeof parent, "%s", path[j]);
+            char *dot = strrchr(parent, '.');
+            const char *leaf = dot ? dot + 1 : parent;
+            if (dot) *dot = '\0';
+            const config_setting_t *pg = dot ? config_setting_lookup(g, parent) : g;
+            const char *names[64];
+            const char *guess = conf_nearest(leaf, names, member_names(pg, names, 64));
+            if (guess) conf_error_in(c, e, "setting", "the design has no setting %s; did you mean \"%s%s%s\"?", path[j],
+                                     dot ? parent : "", dot ? "." : "", guess);
+            else conf_error_in(c, e, "setting", "the design has no setting %s (a sweep changes settings the design "
+                                                "sets)", path[j]);
+        } else if (config_setting_is_aggregate(target[j])) {
+            conf_error_in(c, e, "setting", "%s is not a single value", path[j]);
+        }
+        for (unsigned k = 0; k < j; k++)
+            if (path[k] && !strcmp(path[k], path[j])) conf_error_in(c, e, "setting", "%s is swept twice", path[j]);
+        if (mode == 1 && j > 0 && values[0] && values[j] && count[j] != count[0])
+            conf_error_in(c, e, "values", "zip needs lists of one length: %u values here, %u in the first", count[j],
+                          count[0]);
+        variants = mode == 1 ? count[0] : variants * count[j];
+    }
+    if (conf_errors(c) == before && p->n_designs + variants > STUDY_MAX_DESIGNS)
+        conf_error(c, list, "%zu variants: the study would have more than %d designs", variants, STUDY_MAX_DESIGNS);
+    if (conf_errors(c) != before) {
+        read_and_discard(c, g, p);
+        return;
+    }
+    const char *base = NULL;
+    conf_get_string(c, g, "name", true, &base);
+    for (size_t v = 0; v < variants; v++) {
+        char name[512], swept[1024], text[128];
+        snprintf(name, sizeof name, "%s", base ? base : "");
+        swept[0] = '\0';
+        size_t rest = v;
+        bool ok = true;
+        for (unsigned j = 0; j < n; j++) { /* the last setting varies fastest */
+            size_t stride = 1;
+            for (unsigned k = j + 1; mode == 0 && k < n; k++) stride *= count[k];
+            unsigned i = mode == 1 ? (unsigned)v : (unsigned)(rest / stride);
+            if (mode == 0) rest %= stride;
+            ok = conf_set_from(c, target[j], values[j], i) && ok;
+            value_text(config_setting_get_elem(values[j], i), text, sizeof text);
+            size_t at = strlen(name);
+            snprintf(name + at, sizeof name - at, "-%s", text);
+            at = strlen(swept);
+            snprintf(swept + at, sizeof swept - at, "%s%s=%s", j ? ", " : "", path[j], text);
+        }
+        if (!ok) {
+            read_and_discard(c, g, p);
+            return;
+        }
+        for (char *q = name; *q; q++)
+            if (*q == '.' || *q == '/') *q = '_';
+        struct design_params *d = &p->designs[p->n_designs];
+        if (!parse_design(c, g, &p->catalog, &p->workload, d)) {
+            design_params_free(d);
+            return;
+        }
+        d->name = own(p, sim_xstrdup(name));
+        d->swept = own(p, sim_xstrdup(swept));
+        d->base = base;
+        add_design(c, g, p);
+    }
 }
 
 bool study_parse(conf *c, const struct study_overrides *ov, struct study_params *p)
@@ -119,14 +270,15 @@ bool study_parse(conf *c, const struct study_overrides *ov, struct study_params 
             if (!first_billed) first_billed = g;
             cloud_in_text = cloud_in_text || strcmp(kind, "cloud") == 0;
         }
+        if (config_setting_get_member(g, "sweep")) {
+            expand_sweep(c, g, p);
+            continue;
+        }
         if (!parse_design(c, g, &p->catalog, &p->workload, d)) {
             design_params_free(d);
             continue;
         }
-        for (unsigned j = 0; j < p->n_designs; j++)
-            if (strcmp(p->designs[j].name, d->name) == 0)
-                conf_error_in(c, g, "name", "duplicate design name \"%s\"", d->name);
-        p->n_designs++;
+        add_design(c, g, p);
     }
 
     bool told = cloud_in_text && p->catalog.n == 0; /* a cloud design without instance types got the include hint */
@@ -177,6 +329,7 @@ bool study_parse(conf *c, const struct study_overrides *ov, struct study_params 
 void study_params_free(struct study_params *p)
 {
     for (unsigned d = 0; d < p->n_designs; d++) design_params_free(&p->designs[d]);
+    for (unsigned i = 0; i < p->n_owned; i++) free(p->owned[i]);
     workload_params_free(&p->workload);
     ec2_catalog_free(&p->catalog);
 }
@@ -397,6 +550,55 @@ static size_t collect_diff(const struct study_result *r, unsigned d, unsigned b,
     return n;
 }
 
+struct sweep_row {
+    const char *design, *base, *values, *verdict;
+    double cost[3], latency[3], availability[3], attainment[3]; /* mean, ci95_lo, ci95_hi */
+};
+#define SWEEP_COL(name, field, i)                                                                             \
+    {name, H5OUT_F64, offsetof(struct sweep_row, field) + (i) * sizeof(double), NULL, 0}
+static const struct h5out_col sweep_cols[] = {
+    {"design", H5OUT_STR, offsetof(struct sweep_row, design), NULL, 0},
+    {"base", H5OUT_STR, offsetof(struct sweep_row, base), NULL, 0},
+    {"values", H5OUT_STR, offsetof(struct sweep_row, values), NULL, 0},
+    {"verdict", H5OUT_STR, offsetof(struct sweep_row, verdict), NULL, 0},
+    SWEEP_COL("cost_per_month_usd", cost, 0), SWEEP_COL("cost_per_month_usd_lo", cost, 1),
+    SWEEP_COL("cost_per_month_usd_hi", cost, 2), SWEEP_COL("latency_slo_s", latency, 0),
+    SWEEP_COL("latency_slo_s_lo", latency, 1), SWEEP_COL("latency_slo_s_hi", latency, 2),
+    SWEEP_COL("availability", availability, 0), SWEEP_COL("availability_lo", availability, 1),
+    SWEEP_COL("availability_hi", availability, 2), SWEEP_COL("slo_attainment", attainment, 0),
+    SWEEP_COL("slo_attainment_lo", attainment, 1), SWEEP_COL("slo_attainment_hi", attainment, 2),
+};
+
+static const char *const verdict_names[] = {"meets", "unclear", "fails"};
+static struct stats_ci metric_ci(const struct study_result *r, unsigned d, unsigned m, double *buf);
+
+/* /sweep: one row per sweep variant, its values and key results with 95% CIs. */
+static void write_sweep(struct h5out *o, const struct study_params *p, const struct study_result *r, double *buf)
+{
+    bool any = false;
+    for (unsigned d = 0; d < p->n_designs; d++) any = any || p->designs[d].swept;
+    if (!any) return;
+    struct h5out_table *t = h5out_table_create(o, h5out_root(o), "sweep", sweep_cols,
+                                               sizeof sweep_cols / sizeof sweep_cols[0], sizeof(struct sweep_row), 64);
+    bool slo = p->workload.slo_quantile > 0;
+    for (unsigned d = 0; t && d < p->n_designs; d++) {
+        const struct design_params *dp = &p->designs[d];
+        if (!dp->swept) continue;
+        struct sweep_row row = {dp->name, dp->base, dp->swept, verdict_names[study_verdict(p, r, d)], {0}, {0}, {0}, {0}};
+        struct stats_ci ci[4] = {metric_ci(r, d, M_COST_MONTH, buf), metric_ci(r, d, slo ? M_SLO_LATENCY : M_LATENCY_P99, buf),
+                                 metric_ci(r, d, M_AVAILABILITY, buf),
+                                 slo ? metric_ci(r, d, M_SLO_ATTAINMENT, buf) : (struct stats_ci){.mean = NAN, .lo = NAN, .hi = NAN}};
+        double *cols[4] = {row.cost, row.latency, row.availability, row.attainment};
+        for (int k = 0; k < 4; k++) {
+            cols[k][0] = ci[k].n ? ci[k].mean : NAN;
+            cols[k][1] = ci[k].lo;
+            cols[k][2] = ci[k].hi;
+        }
+        h5out_table_append(t, &row, 1);
+    }
+    if (t) h5out_table_close(t);
+}
+
 static int write_summary(struct h5out *o, const struct study_params *p, const struct study_result *r)
 {
     double *buf = sim_xmalloc(r->replications * sizeof *buf);
@@ -425,6 +627,7 @@ static int write_summary(struct h5out *o, const struct study_params *p, const st
         }
     }
     if (t) h5out_table_close(t);
+    write_sweep(o, p, r, buf);
     free(buf);
     return h5out_error(o)[0] ? -1 : 0;
 }
@@ -1192,6 +1395,26 @@ void study_print_decision(const struct study_params *p, const struct study_resul
         if (cost.n == 0 || isnan(cost.mean)) fputs("no cost model", f);
         else print_value_ci(f, cost, 6, 0);
         fputc('\n', f);
+    }
+    bool swept = false;
+    for (unsigned d = 0; d < p->n_designs; d++) swept = swept || p->designs[d].swept;
+    if (swept && slo) { /* the sweep's answer: its variants that meet the SLO, cheapest first */
+        unsigned order[STUDY_MAX_DESIGNS], n = 0;
+        double cost[STUDY_MAX_DESIGNS];
+        for (unsigned d = 0; d < p->n_designs; d++) {
+            struct stats_ci ci = metric_ci(r, d, M_COST_MONTH, buf);
+            if (!p->designs[d].swept || study_verdict(p, r, d) != STUDY_MEETS || ci.n == 0) continue;
+            unsigned k = n++;
+            for (; k > 0 && cost[k - 1] > ci.mean; k--) {
+                order[k] = order[k - 1];
+                cost[k] = cost[k - 1];
+            }
+            order[k] = d;
+            cost[k] = ci.mean;
+        }
+        fprintf(f, "sweep variants that meet the SLO, cheapest first:%s\n", n ? "" : " none");
+        for (unsigned k = 0; k < n; k++)
+            fprintf(f, "  $%.0f a month  %s (%s)\n", cost[k], p->designs[order[k]].name, p->designs[order[k]].swept);
     }
     int c = study_choice(p, r);
     if (c < 0) {

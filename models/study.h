@@ -18,6 +18,12 @@
  *   /summary                        design, metric, unit, mean, ci95_lo, ci95_hi, n
  *   /comparisons                    design, baseline, metric, unit, mean_diff, ci95_lo, ci95_hi, n
  *
+ * Sweeps: a design with a `sweep` list ( { setting = "path.in.the.design"; values = [...]; }, ... )
+ * becomes one design per variant, the cross product of the value lists (or, with sweep_mode = "zip",
+ * their i-th values together), named after the design and the values; each is a design like any
+ * other (units, results, comparisons), and the variants table /sweep gives each one's values and key
+ * results. At most STUDY_MAX_DESIGNS designs in all.
+ *
  * Design kinds: onprem (onprem.h), cloud (cloud.h), serverless (lambda.h), hybrid (hybrid.h); every
  * design but an onprem one without a tco group books its costs in a ledger (cost.h). A warm-up of
  * "auto" is found per design by MSER-5 on pilot runs (see auto_warmup in study.c). After the summary
@@ -48,8 +54,10 @@
 enum design_kind { DESIGN_ONPREM, DESIGN_CLOUD, DESIGN_SERVERLESS, DESIGN_HYBRID };
 
 struct design_params {
-    const char *name;        /* borrowed from the conf; unique in the study */
+    const char *name;        /* borrowed from the conf (a sweep variant's: owned by the study); unique */
     const char *description; /* borrowed, may be "" */
+    const char *swept;       /* a sweep variant's values, "asg.max=4, asg.policies.[0].target=50"; NULL */
+    const char *base;        /* a sweep variant's design, as named in the config; NULL */
     enum design_kind kind;
     union {
         struct onprem_params onprem;
@@ -75,6 +83,8 @@ struct study_params {
     struct cost_prices prices;  /* from the top-level prices group; required by cloud designs */
     unsigned n_designs;
     struct design_params designs[STUDY_MAX_DESIGNS];
+    char *owned[2 * STUDY_MAX_DESIGNS]; /* sweep variants' names and values */
+    unsigned n_owned;
 };
 
 /* Command-line overrides, applied after the file is read and checked like file settings. */

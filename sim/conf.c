@@ -20,6 +20,7 @@
 #include "sim.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -37,6 +38,8 @@ struct conf {
     char *name;        /* the main file's path, or the name given with the text */
     char *include_dir; /* the main file's directory, NULL for the working directory */
     int errors;        /* diagnostics reported so far */
+    char **kept;       /* strings replaced by conf_set_from, freed with the conf (readers may hold them) */
+    size_t n_kept;
 };
 
 /* One unit suffix: a value v written with it means v * scale / per seconds or bytes. Sub-second
@@ -779,6 +782,8 @@ static conf *create(const char *name, FILE *diag)
     c->name = sim_xstrdup(name);
     c->include_dir = NULL;
     c->errors = 0;
+    c->kept = NULL;
+    c->n_kept = 0;
     return c;
 }
 
@@ -840,6 +845,9 @@ void conf_free(conf *c)
         return;
     free_notes(c, conf_root(c));
     config_destroy(&c->cfg);
+    for (size_t i = 0; i < c->n_kept; i++)
+        free(c->kept[i]);
+    free(c->kept);
     free(c->name);
     free(c->include_dir);
     free(c);
@@ -858,4 +866,53 @@ const char *conf_file_name(const conf *c)
 int conf_errors(const conf *c)
 {
     return c->errors;
+}
+
+const char *conf_nearest(const char *typed, const char *const *candidates, size_t n)
+{
+    return nearest(typed, candidates, n);
+}
+
+bool conf_set_from(conf *c, config_setting_t *s, const config_setting_t *values, unsigned i)
+{
+    const config_setting_t *v = config_setting_get_elem(values, i);
+    int to = config_setting_type(s), from = v ? config_setting_type(v) : CONFIG_TYPE_NONE;
+    bool number = from == CONFIG_TYPE_INT || from == CONFIG_TYPE_INT64 || from == CONFIG_TYPE_FLOAT;
+    bool ok = false;
+    switch (to) {
+    case CONFIG_TYPE_INT:
+    case CONFIG_TYPE_INT64:
+        if (from == CONFIG_TYPE_INT || from == CONFIG_TYPE_INT64) {
+            long long x = config_setting_get_int64(v);
+            ok = to == CONFIG_TYPE_INT64 ? config_setting_set_int64(s, x) == CONFIG_TRUE
+                                         : x >= INT_MIN && x <= INT_MAX && config_setting_set_int(s, (int)x) == CONFIG_TRUE;
+        }
+        break;
+    case CONFIG_TYPE_FLOAT:
+        if (number)
+            ok = config_setting_set_float(s, from == CONFIG_TYPE_FLOAT ? config_setting_get_float(v)
+                                                                      : (double)config_setting_get_int64(v)) == CONFIG_TRUE;
+        break;
+    case CONFIG_TYPE_BOOL:
+        if (from == CONFIG_TYPE_BOOL)
+            ok = config_setting_set_bool(s, config_setting_get_bool(v)) == CONFIG_TRUE;
+        break;
+    case CONFIG_TYPE_STRING:
+        if (from == CONFIG_TYPE_STRING) { /* keep the old text alive: a reader may point into it */
+            c->kept = sim_xrealloc(c->kept, (c->n_kept + 1) * sizeof *c->kept);
+            c->kept[c->n_kept++] = s->value.sval;
+            s->value.sval = NULL;
+            ok = config_setting_set_string(s, config_setting_get_string(v)) == CONFIG_TRUE;
+        }
+        break;
+    default:
+        break;
+    }
+    if (!ok) {
+        static const char *const kinds[] = {"none", "a group", "an integer", "an integer", "a number", "a string",
+                                            "a boolean", "an array", "a list"};
+        conf_error(c, v ? v : values, "cannot set %s (%s) to this value", s->name ? s->name : "the setting",
+                   to >= 0 && to <= 8 ? kinds[to] : "of another type");
+    }
+    return ok;
 }

@@ -166,6 +166,15 @@ FILE *conf_open_data(conf *c, const config_setting_t *group, const char *name, c
 void conf_error_data(conf *c, const char *file, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* The nearest of n candidate names to typed (a "did you mean" suggestion), or NULL when none is close. */
+const char *conf_nearest(const char *typed, const char *const *candidates, size_t n);
+
+/* Sets the scalar setting s (integer, number, boolean or string) to element i of the list or array
+ * `values`, which must have s's type (an integer is accepted for a number), so that a parameter sweep can
+ * read the same settings again with other values. A string replaced stays valid until conf_free (what
+ * was read before may point into it). False with a diagnostic at the value when the types differ. */
+bool conf_set_from(conf *c, config_setting_t *s, const config_setting_t *values, unsigned i);
+
 /* Report every setting no getter has read as "unknown setting", with a "did you mean" suggestion
  * when a name asked for in the same group is close. Call once, after all models have read their
  * settings. Returns the number reported (also added to conf_errors). */

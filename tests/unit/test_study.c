@@ -450,6 +450,44 @@ static void test_cloud_costs_in_the_series_add_up_to_the_summary(void **state)
     close_out(fx);
 }
 
+/* A sweep is expanded into one design per variant, named after its values (the last setting varies
+ * fastest), each parsed with its values; zip pairs the lists; the run writes /sweep, a row per variant. */
+static void test_a_sweep_becomes_one_design_per_variant(void **state)
+{
+    struct fixture *fx = *state;
+    static const char text[] =
+        "study: { horizon = \"10m\"; report_interval = \"1m\"; replications = 2; seed = 5; };\n"
+        "workload: { arrivals: { mean_rps = 20.0; };\n"
+        "  classes = ( { name = \"a\"; cpu = { dist = \"exponential\"; mean = \"20ms\"; }; } );\n"
+        "  slo: { latency_p99 = \"500ms\"; }; };\n"
+        "designs = ( { name = \"dc\"; kind = \"onprem\"; servers = 1; server: { cores = 1; speed = 1.0; };\n"
+        "  sweep = ( { setting = \"servers\"; values = [ 1, 2 ]; },\n"
+        "            { setting = \"server.speed\"; values = [ 1.0, 1.5, 2.0 ]; } ); },\n"
+        "  { name = \"z\"; kind = \"onprem\"; servers = 1; server: { cores = 1; }; sweep_mode = \"zip\";\n"
+        "  sweep = ( { setting = \"servers\"; values = [ 3, 4 ]; }, { setting = \"server.cores\"; values = [ 2, 4 ]; } ); } );\n";
+    assert_true(parse(fx, text));
+    assert_int_equal(fx->p.n_designs, 8);
+    static const char *const names[] = {"dc-1-1", "dc-1-1_5", "dc-1-2", "dc-2-1", "dc-2-1_5", "dc-2-2", "z-3-2", "z-4-4"};
+    static const unsigned servers[] = {1, 1, 1, 2, 2, 2, 3, 4}, cores[] = {1, 1, 1, 1, 1, 1, 2, 4};
+    static const double speed[] = {1, 1.5, 2, 1, 1.5, 2, 1, 1};
+    for (unsigned d = 0; d < 8; d++) {
+        const struct design_params *dp = &fx->p.designs[d];
+        assert_string_equal(dp->name, names[d]);
+        assert_int_equal(dp->u.onprem.servers, servers[d]);
+        assert_int_equal(dp->u.onprem.server.cores, cores[d]);
+        assert_close(dp->u.onprem.server.speed, speed[d], 0);
+        assert_string_equal(dp->base, d < 6 ? "dc" : "z");
+    }
+    assert_string_equal(fx->p.designs[4].swept, "servers=2, server.speed=1.5");
+    assert_int_equal(run(fx, text), 0);
+    hid_t f = open_out(fx);
+    assert_int_equal(rows_of(f, "/sweep"), 8);
+    char design[8][64];
+    read_strings(f, "/sweep", "design", 8, design);
+    for (unsigned d = 0; d < 8; d++) assert_string_equal(design[d], names[d]);
+    close_out(fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -463,6 +501,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_last_series_row_ends_at_the_horizon_when_it_is_not_a_multiple_of_the_interval, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cloud_costs_in_the_series_add_up_to_the_summary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_sweep_becomes_one_design_per_variant, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
