@@ -131,6 +131,7 @@ static void expand_sweep(conf *c, config_setting_t *g, struct study_params *p)
     const config_setting_t *values[SWEEP_MAX];
     const char *path[SWEEP_MAX];
     unsigned count[SWEEP_MAX];
+    struct { double from, step; } range[SWEEP_MAX]; /* when values[j] is NULL: from + i step */
     size_t variants = n ? 1 : 0;
     int before = conf_errors(c);
     for (unsigned j = 0; j < n; j++) {
@@ -139,9 +140,22 @@ static void expand_sweep(conf *c, config_setting_t *g, struct study_params *p)
         values[j] = NULL;
         if (!e) continue;
         conf_get_string(c, e, "setting", true, &path[j]);
-        values[j] = conf_list(c, e, "values", true);
-        count[j] = values[j] ? (unsigned)config_setting_length(values[j]) : 0;
-        if (values[j] && count[j] == 0) conf_error(c, values[j], "an empty list of values: give at least one");
+        range[j].step = 0;
+        if (!config_setting_get_member(e, "values") && config_setting_get_member(e, "from")) { /* a range */
+            double to = 0;
+            bool ok = conf_get_double(c, e, "from", true, CONF_ANY, &range[j].from) &&
+                      conf_get_double(c, e, "to", true, CONF_ANY, &to) &&
+                      conf_get_double(c, e, "step", true, CONF_ABOVE(0), &range[j].step);
+            if (ok && to < range[j].from) conf_error_in(c, e, "to", "must not be below from (%g), got %g", range[j].from, to);
+            double steps = ok && to >= range[j].from ? floor((to - range[j].from) / range[j].step + 1e-9) : -1;
+            if (steps > 999) conf_error_in(c, e, "step", "gives %.0f values: at most 1000", steps + 1);
+            count[j] = steps >= 0 && steps <= 999 ? (unsigned)steps + 1 : 0;
+            if (!count[j]) range[j].step = 0;
+        } else {
+            values[j] = conf_list(c, e, "values", true);
+            count[j] = values[j] ? (unsigned)config_setting_length(values[j]) : 0;
+            if (values[j] && count[j] == 0) conf_error(c, values[j], "an empty list of values: give at least one");
+        }
         if (!path[j]) continue;
         target[j] = config_setting_lookup(g, path[j]);
         if (!target[j]) {
@@ -162,7 +176,7 @@ static void expand_sweep(conf *c, config_setting_t *g, struct study_params *p)
         }
         for (unsigned k = 0; k < j; k++)
             if (path[k] && !strcmp(path[k], path[j])) conf_error_in(c, e, "setting", "%s is swept twice", path[j]);
-        if (mode == 1 && j > 0 && values[0] && values[j] && count[j] != count[0])
+        if (mode == 1 && j > 0 && count[j] != count[0])
             conf_error_in(c, e, "values", "zip needs lists of one length: %u values here, %u in the first", count[j],
                           count[0]);
         variants = mode == 1 ? count[0] : variants * count[j];
@@ -186,8 +200,14 @@ static void expand_sweep(conf *c, config_setting_t *g, struct study_params *p)
             for (unsigned k = j + 1; mode == 0 && k < n; k++) stride *= count[k];
             unsigned i = mode == 1 ? (unsigned)v : (unsigned)(rest / stride);
             if (mode == 0) rest %= stride;
-            ok = conf_set_from(c, target[j], values[j], i) && ok;
-            value_text(config_setting_get_elem(values[j], i), text, sizeof text);
+            if (values[j]) {
+                ok = conf_set_from(c, target[j], values[j], i) && ok;
+                value_text(config_setting_get_elem(values[j], i), text, sizeof text);
+            } else {
+                double x = range[j].from + i * range[j].step;
+                ok = conf_set_number(c, target[j], x, config_setting_get_elem(list, j)) && ok;
+                snprintf(text, sizeof text, "%g", x);
+            }
             size_t at = strlen(name);
             snprintf(name + at, sizeof name - at, "-%s", text);
             at = strlen(swept);

@@ -916,3 +916,15 @@ bool conf_set_from(conf *c, config_setting_t *s, const config_setting_t *values,
     }
     return ok;
 }
+
+bool conf_set_number(conf *c, config_setting_t *s, double x, const config_setting_t *where)
+{
+    int t = config_setting_type(s);
+    bool whole = !(fabs(x - floor(x)) > 0) && fabs(x) < 9e15;
+    bool ok = (t == CONFIG_TYPE_FLOAT && config_setting_set_float(s, x) == CONFIG_TRUE) ||
+              (t == CONFIG_TYPE_INT && whole && x >= INT_MIN && x <= INT_MAX && config_setting_set_int(s, (int)x) == CONFIG_TRUE) ||
+              (t == CONFIG_TYPE_INT64 && whole && config_setting_set_int64(s, (long long)x) == CONFIG_TRUE);
+    if (!ok) conf_error(c, where, "cannot set %s to %g: it is %s", s->name ? s->name : "the setting", x,
+                        t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64 ? "an integer" : "not a number");
+    return ok;
+}

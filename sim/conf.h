@@ -175,6 +175,10 @@ const char *conf_nearest(const char *typed, const char *const *candidates, size_
  * was read before may point into it). False with a diagnostic at the value when the types differ. */
 bool conf_set_from(conf *c, config_setting_t *s, const config_setting_t *values, unsigned i);
 
+/* Sets the integer or number setting s to x (an integer setting only to a whole x); false with a
+ * diagnostic at `where` otherwise. */
+bool conf_set_number(conf *c, config_setting_t *s, double x, const config_setting_t *where);
+
 /* Report every setting no getter has read as "unknown setting", with a "did you mean" suggestion
  * when a name asked for in the same group is close. Call once, after all models have read their
  * settings. Returns the number reported (also added to conf_errors). */
