@@ -21,5 +21,21 @@ for np in 2 8; do
   else bad "mpirun -np $np writes the bytes of a serial run (exit $rc)" "$out"; fi
 done
 
+# A rank that dies ends the job with an error; the finished units stay, and --resume (here without MPI)
+# completes the serial file.
+in_dir() { mkdir -p "$work/$1" && cp "$here/units.cfg" "$work/$1/"; }
+in_dir rankdeath
+(cd "$work/rankdeath" && exec "$mpiexec" -np 2 --oversubscribe "$strato" run units.cfg -q -o out.h5) >"$work/rankdeath.log" 2>&1 &
+mpi=$!
+for _ in $(seq 200); do [ "$(ls "$work/rankdeath/out.h5.parts" 2>/dev/null | grep -c '\.h5$')" -ge 2 ] && break; sleep 0.05; done
+victim=$(pgrep -n -f "$strato run units.cfg -q -o out.h5")
+[ -n "$victim" ] && kill -KILL "$victim"
+wait $mpi; rc=$?
+kept=$(ls "$work/rankdeath/out.h5.parts" 2>/dev/null | grep -c '\.h5$')
+if [ $rc -ne 0 ] && [ "$kept" -ge 1 ] && (cd "$work/rankdeath" && "$strato" run units.cfg -q -o out.h5 --resume) &&
+   cmp -s "$work/serial/out.h5" "$work/rankdeath/out.h5"; then
+  ok "a killed rank ends the job (exit $rc) with $kept units kept; --resume gives the serial bytes"
+else bad "a killed rank ends the job with the units kept, and --resume completes it (exit $rc, $kept kept)" "$(tail -5 "$work/rankdeath.log")"; fi
+
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
