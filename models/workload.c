@@ -21,11 +21,18 @@ struct workload {
     double base_max;        /* requests/s: the profile's highest rate, before changes */
     unsigned seg;           /* rate changes in force: changes[0 .. seg-1] have happened */
     double cum_share[WORKLOAD_MAX_CLASSES];
+    /* a trace: the interval in progress [from, to), and what is left of its arrivals */
+    struct trace_reader *trace;
+    sim_time from, to;
+    double rate;            /* poisson: requests/s in the interval */
+    uint64_t left, done;    /* even, uniform: arrivals still to come in it, and made so far */
+    double u;               /* uniform: the latest arrival's position in the interval, [0, 1) */
     uint64_t n;             /* arrivals so far */
 };
 
 static const char *const profile_names[] = {"constant", "diurnal", NULL};
-static const char *const process_names[] = {"poisson", NULL};
+static const char *const process_names[] = {"poisson", "trace", NULL};
+static const char *const within_names[] = {"poisson", "even", "uniform", NULL};
 static const double two_pi = 6.283185307179586;
 
 static const struct {
@@ -62,12 +69,25 @@ bool workload_parse(conf *c, const config_setting_t *group, struct workload_para
     p->slo_availability = NAN;
 
     const config_setting_t *arr = conf_group(c, group, "arrivals", true);
-    int process = 0; /* only Poisson arrivals for now */
+    int process = 0;
     conf_get_choice(c, arr, "process", false, process_names, &process);
+    if (process == 1) { /* a trace: its own rates; profile, mean_rps and changes do not apply */
+        p->traced = true;
+        trace_parse(c, conf_group(c, arr, "trace", true), &p->trace);
+        int within = WORKLOAD_POISSON;
+        conf_get_choice(c, arr, "within", false, within_names, &within);
+        p->within = (enum workload_within)within;
+        p->mean_rps = p->trace.mean_rps;
+        static const char *const not_with_trace[] = {"profile", "mean_rps", "changes", "peak_to_mean", "peak_hour"};
+        for (size_t i = 0; i < sizeof not_with_trace / sizeof not_with_trace[0]; i++)
+            if (arr && config_setting_get_member(arr, not_with_trace[i]))
+                conf_error_in(c, arr, not_with_trace[i], "does not apply to a trace (shape it in `trace`: offset, "
+                                                         "window, compress, scale, loop)");
+    }
     int profile = WORKLOAD_CONSTANT;
     conf_get_choice(c, arr, "profile", false, profile_names, &profile);
     p->profile = (enum workload_profile)profile;
-    conf_get_double(c, arr, "mean_rps", true, CONF_ABOVE(0), &p->mean_rps);
+    if (!p->traced) conf_get_double(c, arr, "mean_rps", true, CONF_ABOVE(0), &p->mean_rps);
     const config_setting_t *changes = conf_list(c, arr, "changes", false);
     unsigned nc = changes ? (unsigned)config_setting_length(changes) : 0;
     if (nc > WORKLOAD_MAX_CHANGES) conf_error(c, changes, "at most %d rate changes, got %u", WORKLOAD_MAX_CHANGES, nc);
@@ -121,6 +141,7 @@ bool workload_parse(conf *c, const config_setting_t *group, struct workload_para
 
 void workload_params_free(struct workload_params *p)
 {
+    trace_params_free(&p->trace);
     for (unsigned i = 0; i < p->n_classes; i++) {
         dist_free(&p->classes[i].cpu);
         dist_free(&p->classes[i].bytes);
@@ -137,6 +158,58 @@ double workload_rate(const struct workload_params *p, sim_time t)
     return factor * p->mean_rps * (1.0 + (p->peak_to_mean - 1.0) * cos(two_pi * (hour - p->peak_hour) / 24.0));
 }
 
+/* The next interval of the trace: false at its end. */
+static bool next_interval(struct workload *w)
+{
+    const struct workload_params *p = w->p;
+    double count;
+    if (!w->trace || !trace_next(w->trace, &count)) return false;
+    w->from = w->to;
+    w->to = w->from + sim_from_seconds(p->trace.interval / p->trace.compress);
+    double x = count * p->trace.scale;
+    w->rate = x / sim_to_seconds(w->to - w->from);
+    w->left = (uint64_t)floor(x);
+    if (x - floor(x) > 0 && gsl_rng_uniform(w->arrivals) < x - floor(x)) w->left++; /* round at random */
+    w->done = 0;
+    w->u = 0;
+    return true;
+}
+
+/* The next arrival of a trace at or after now, or -1 when the trace (or the horizon) is over. */
+static sim_time next_traced(struct workload *w)
+{
+    sim_time t = sim_now(w->s);
+    for (;;) {
+        if (t >= w->to && !next_interval(w)) return -1;
+        if (t < w->from) t = w->from;
+        double len = sim_to_seconds(w->to - w->from);
+        if (w->p->within == WORKLOAD_POISSON) {
+            double gap = w->rate > 0 ? dist_exp(w->arrivals, 1.0 / w->rate) : INFINITY;
+            if (gap >= sim_to_seconds(w->to - t)) {
+                t = w->to;
+                continue;
+            }
+            return t + sim_from_seconds(gap);
+        }
+        if (w->left == 0) {
+            t = w->to;
+            continue;
+        }
+        double at; /* position in the interval, [0, 1) */
+        if (w->p->within == WORKLOAD_EVEN) {
+            uint64_t n = w->done + w->left;
+            at = ((double)w->done + 0.5) / (double)n;
+        } else { /* the next of `left` sorted uniforms on [u, 1) */
+            w->u += (1.0 - w->u) * (1.0 - pow(gsl_rng_uniform_pos(w->arrivals), 1.0 / (double)w->left));
+            at = w->u;
+        }
+        w->left--;
+        w->done++;
+        sim_time a = w->from + sim_from_seconds(at * len);
+        return a > t ? a : t;
+    }
+}
+
 /* Draws candidate arrivals at an envelope rate and keeps each with probability rate(t) / envelope
  * (thinning, Lewis and Shedler 1979), so the kept ones form a Poisson process of rate rate(t). The
  * envelope is the profile's highest rate times the factor in force, piece by piece between rate
@@ -147,6 +220,11 @@ static void schedule_next(struct workload *w)
     sim *s = w->s;
     const struct workload_params *p = w->p;
     sim_time t = sim_now(s), horizon = sim_horizon(s);
+    if (p->traced) {
+        t = next_traced(w);
+        if (t >= 0 && t <= horizon) sim_schedule_at(s, t, w->id, EV_ARRIVAL, NULL, 0);
+        return;
+    }
     for (;;) {
         double factor = w->seg ? p->changes[w->seg - 1].factor : 1.0, bound = w->base_max * factor;
         sim_time end = w->seg < p->n_changes && p->changes[w->seg].at < horizon ? p->changes[w->seg].at : horizon;
@@ -204,10 +282,19 @@ struct workload *workload_create(sim *s, const struct workload_params *p, worklo
     double cum = 0;
     for (unsigned k = 0; k < p->n_classes; k++) w->cum_share[k] = cum += p->classes[k].share;
     w->id = sim_register(s, &ops, w);
+    if (p->traced) {
+        w->trace = trace_open(&p->trace);
+        w->from = w->to = sim_now(s);
+    }
     schedule_next(w);
     return w;
 }
 
-void workload_destroy(struct workload *w) { free(w); }
+void workload_destroy(struct workload *w)
+{
+    if (!w) return;
+    trace_close(w->trace);
+    free(w);
+}
 
 uint64_t workload_arrivals(const struct workload *w) { return w->n; }

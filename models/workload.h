@@ -24,6 +24,7 @@
 #include "conf.h"
 #include "dist.h"
 #include "sim.h"
+#include "trace.h"
 
 /* One request, as it travels between models (by value, in event payloads). */
 struct request {
@@ -56,8 +57,18 @@ struct workload_class {
     struct dist bytes; /* response size in bytes; DIST_NONE = 0 (nothing counted) */
 };
 
+/* How a trace's count for an interval becomes arrivals inside it. */
+enum workload_within {
+    WORKLOAD_POISSON,  /* a Poisson process at the interval's rate (count x scale / length) */
+    WORKLOAD_EVEN,     /* exactly the count (scaled, rounded at random), evenly spaced */
+    WORKLOAD_UNIFORM   /* exactly the count, at independent uniform times (sorted) */
+};
+
 struct workload_params {
     enum workload_profile profile;
+    bool traced;          /* arrivals from a trace (the profile, rate and changes do not apply) */
+    struct trace_params trace;
+    enum workload_within within;
     double mean_rps;      /* requests/s averaged over a day, > 0 */
     double peak_to_mean;  /* diurnal: peak rate / mean rate, in [1, 2] */
     double peak_hour;     /* diurnal: hour of day of the peak, [0, 24) */

@@ -254,6 +254,13 @@ int main(int argc, char **argv)
         printf("%s: ok: %u design%s, %u replication%s, horizon %g s\n", config, p->n_designs,
                p->n_designs == 1 ? "" : "s", p->replications, p->replications == 1 ? "" : "s",
                sim_to_seconds(p->horizon));
+        const struct trace_params *t = &p->workload.trace;
+        if (p->workload.traced)
+            printf("trace %s: %llu intervals after shaping, %g s of simulated time%s; mean %.6g requests/s, peak %.6g "
+                   "requests/s (one interval)\n",
+                   t->path, (unsigned long long)t->intervals, t->span_s,
+                   t->loop ? " (looped over the horizon)" : t->span_s < sim_to_seconds(p->horizon) ? " (shorter than the horizon)" : "",
+                   t->mean_rps, t->peak_rps);
         study_params_free(p);
         free(p);
         conf_free(c);

@@ -1,0 +1,281 @@
+/* trace.c: streaming counts-per-interval traces and their shaping. See trace.h. */
+#define _DEFAULT_SOURCE /* timegm */
+#include "trace.h"
+
+#include "sim.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const format_names[] = {"counts_csv", "counts", NULL};
+
+/* The file's intervals in order: (index from the trace's start, count). */
+struct source {
+    FILE *f;
+    const struct trace_params *p;
+    unsigned line;
+    int time_col, count_col;   /* CSV */
+    double t0;                 /* CSV: the first row's time, s */
+    int64_t last;              /* index of the last interval read, -1 before the first */
+    char err[256];             /* why reading stopped early, "" at a clean end */
+};
+
+/* Seconds of a time value: a number, or "YYYY-MM-DD HH:MM:SS" (UTC). NAN if neither. */
+static double parse_time(const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end != s && *end == '\0') return v;
+    struct tm tm = {0};
+    int n = 0;
+    if (sscanf(s, "%d-%d-%d %d:%d:%d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) ==
+            6 &&
+        s[n] == '\0') {
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        return (double)timegm(&tm);
+    }
+    return NAN;
+}
+
+/* Splits a CSV line in place into at most max fields; returns how many. */
+static int split(char *line, char **fields, int max)
+{
+    int n = 0;
+    char *s = line;
+    while (n < max) {
+        fields[n++] = s;
+        char *comma = strchr(s, ',');
+        if (!comma) break;
+        *comma = '\0';
+        s = comma + 1;
+    }
+    for (int i = 0; i < n; i++) { /* trim blanks and the line end */
+        while (isspace((unsigned char)*fields[i])) fields[i]++;
+        char *e = fields[i] + strlen(fields[i]);
+        while (e > fields[i] && isspace((unsigned char)e[-1])) *--e = '\0';
+    }
+    return n;
+}
+
+static bool source_open(struct source *s, const struct trace_params *p)
+{
+    memset(s, 0, sizeof *s);
+    s->p = p;
+    s->last = -1;
+    s->time_col = s->count_col = -1;
+    s->f = fopen(p->path, "r");
+    if (!s->f) {
+        snprintf(s->err, sizeof s->err, "cannot read the trace");
+        return false;
+    }
+    if (p->format != TRACE_COUNTS_CSV) return true;
+    char line[4096], *fields[64];
+    if (!fgets(line, sizeof line, s->f)) {
+        snprintf(s->err, sizeof s->err, "an empty file: expected a header line naming the columns");
+        return false;
+    }
+    s->line = 1;
+    int n = split(line, fields, 64);
+    for (int i = 0; i < n; i++) {
+        if (!strcmp(fields[i], p->time_column)) s->time_col = i;
+        if (!strcmp(fields[i], p->count_column)) s->count_col = i;
+    }
+    if (s->time_col < 0 || s->count_col < 0) {
+        snprintf(s->err, sizeof s->err, "no column \"%s\" in the header", s->time_col < 0 ? p->time_column : p->count_column);
+        return false;
+    }
+    return true;
+}
+
+/* The next (index, count) of the file; false at its end or on a mistake (then err is set). */
+static bool source_next(struct source *s, int64_t *index, double *count)
+{
+    if (!s->f || s->err[0]) return false;
+    if (s->p->format == TRACE_COUNTS) {
+        double v;
+        int got = fscanf(s->f, "%lf", &v);
+        if (got == EOF) return false;
+        if (got != 1 || !(v >= 0) || !isfinite(v)) {
+            snprintf(s->err, sizeof s->err, "count %lld: expected a number of requests >= 0", (long long)s->last + 2);
+            return false;
+        }
+        *index = ++s->last;
+        *count = v;
+        return true;
+    }
+    char line[4096], *fields[64];
+    while (fgets(line, sizeof line, s->f)) {
+        s->line++;
+        int n = split(line, fields, 64);
+        if (n == 1 && fields[0][0] == '\0') continue; /* a blank line */
+        int need = s->time_col > s->count_col ? s->time_col : s->count_col;
+        if (n <= need) {
+            snprintf(s->err, sizeof s->err, "expected %d columns, got %d", need + 1, n);
+            return false;
+        }
+        double t = parse_time(fields[s->time_col]);
+        char *end;
+        double c = strtod(fields[s->count_col], &end);
+        if (isnan(t) || end == fields[s->count_col] || *end != '\0' || !(c >= 0) || !isfinite(c)) {
+            snprintf(s->err, sizeof s->err, "expected a time (seconds or \"YYYY-MM-DD HH:MM:SS\") and a count >= 0");
+            return false;
+        }
+        if (s->last < 0) s->t0 = t;
+        int64_t i = (int64_t)llround((t - s->t0) / s->p->interval);
+        if (i <= s->last) {
+            snprintf(s->err, sizeof s->err, "times must increase by the interval: \"%s\" is not after the previous row",
+                     fields[s->time_col]);
+            return false;
+        }
+        s->last = i;
+        *index = i;
+        *count = c;
+        return true;
+    }
+    return false;
+}
+
+static void source_close(struct source *s)
+{
+    if (s->f) fclose(s->f);
+    s->f = NULL;
+}
+
+/* ---- the window, gaps and looping ------------------------------------------------------------ */
+
+struct trace_reader {
+    const struct trace_params *p;
+    struct source src;
+    int64_t first, end;        /* the window's intervals [first, end); end < 0: to the file's end */
+    int64_t next;              /* the next interval to return */
+    int64_t have;              /* index of the pending row from the file, -1 none */
+    double have_count;
+    bool file_done;
+};
+
+static bool reader_start(struct trace_reader *r)
+{
+    source_close(&r->src);
+    if (!source_open(&r->src, r->p)) return false;
+    r->next = r->first;
+    r->have = -1;
+    r->file_done = false;
+    return true;
+}
+
+/* A reader at the window's start; when the file cannot be opened or its header is wrong, src.err
+ * says why (and the reader gives nothing). */
+static struct trace_reader *reader_new(const struct trace_params *p)
+{
+    struct trace_reader *r = sim_xcalloc(1, sizeof *r);
+    r->p = p;
+    r->first = (int64_t)llround(p->offset / p->interval);
+    r->end = p->window > 0 ? r->first + (int64_t)llround(p->window / p->interval) : -1;
+    if (!reader_start(r)) r->file_done = true;
+    return r;
+}
+
+struct trace_reader *trace_open(const struct trace_params *p)
+{
+    struct trace_reader *r = reader_new(p);
+    if (r->src.err[0]) {
+        trace_close(r);
+        return NULL;
+    }
+    return r;
+}
+
+bool trace_next(struct trace_reader *r, double *count)
+{
+    for (;;) {
+        if (r->end >= 0 && r->next >= r->end) { /* the window is over */
+            if (!r->p->loop || !reader_start(r)) return false;
+            continue;
+        }
+        while (!r->file_done && r->have < r->next) { /* rows before the interval wanted are skipped */
+            int64_t i;
+            double c;
+            if (source_next(&r->src, &i, &c)) {
+                r->have = i;
+                r->have_count = c;
+            } else {
+                r->file_done = true;
+            }
+        }
+        if (r->file_done && r->have < r->next) { /* the file is over */
+            if (r->end < 0 && r->p->loop && r->next > r->first && reader_start(r)) continue;
+            return false;
+        }
+        *count = r->have == r->next ? r->have_count : 0.0; /* a missing interval counts zero */
+        r->next++;
+        return true;
+    }
+}
+
+void trace_close(struct trace_reader *r)
+{
+    if (!r) return;
+    source_close(&r->src);
+    free(r);
+}
+
+/* ---- parameters ---------------------------------------------------------------------------- */
+
+bool trace_parse(conf *c, const config_setting_t *g, struct trace_params *p)
+{
+    int before = conf_errors(c);
+    memset(p, 0, sizeof *p);
+    p->time_column = "time";
+    p->count_column = "count";
+    p->compress = p->scale = 1.0;
+    char path[4096];
+    FILE *f = conf_open_data(c, g, "file", path, sizeof path);
+    if (f) fclose(f);
+    p->path = sim_xstrdup(f ? path : "");
+    int format = 0;
+    conf_get_choice(c, g, "format", true, format_names, &format);
+    p->format = (enum trace_format)format;
+    conf_get_string(c, g, "time_column", false, &p->time_column);
+    conf_get_string(c, g, "count_column", false, &p->count_column);
+    conf_get_duration(c, g, "interval", true, CONF_ABOVE(0), &p->interval);
+    conf_get_duration(c, g, "offset", false, CONF_AT_LEAST(0), &p->offset);
+    conf_get_duration(c, g, "window", false, CONF_AT_LEAST(0), &p->window);
+    conf_get_double(c, g, "compress", false, CONF_IN(1e-6, 1e9), &p->compress);
+    conf_get_double(c, g, "scale", false, CONF_IN(1e-12, 1e9), &p->scale);
+    conf_get_bool(c, g, "loop", false, &p->loop);
+    if (!f || conf_errors(c) != before) return false;
+
+    /* read it once: its mistakes, and the shaped trace's span, mean and peak */
+    struct trace_params once = *p;
+    once.loop = false;
+    struct trace_reader *r = reader_new(&once);
+    double total = 0, peak = 0, x;
+    while (!r->src.err[0] && trace_next(r, &x)) {
+        p->intervals++;
+        total += x;
+        if (x > peak) peak = x;
+    }
+    const char *why = r->src.err;
+    unsigned line = r->src.line ? r->src.line : 1;
+    if (why[0]) conf_error_data(c, p->path, p->format == TRACE_COUNTS_CSV ? line : 1, "%s", why);
+    else if (p->intervals == 0)
+        conf_error_in(c, g, p->offset > 0 ? "offset" : "file", "the window holds no interval of the trace (it starts "
+                      "after the trace ends)");
+    trace_close(r);
+    double len = p->interval / p->compress; /* simulated seconds per interval */
+    p->span_s = (double)p->intervals * len;
+    p->mean_rps = p->intervals ? total * p->scale / p->span_s : 0;
+    p->peak_rps = peak * p->scale / len;
+    return conf_errors(c) == before;
+}
+
+void trace_params_free(struct trace_params *p)
+{
+    free(p->path);
+    p->path = NULL;
+}

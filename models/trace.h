@@ -1,0 +1,58 @@
+/* trace.h: request counts of a real service, read from a trace file as the simulation advances.
+ *
+ * Models the counts-per-interval traces of shared/data/traces/: a CSV with a time column and a count
+ * column (the World Cup 1998 per-minute file: "period,count" with "YYYY-MM-DD HH:MM:SS" UTC times, or
+ * times in seconds), where missing intervals read as zero; or a bare sequence of counts separated by
+ * blanks, one per interval from the start (the NASA 1995 per-second file). The trace is shaped before
+ * the workload turns counts into arrivals (workload.h): a start offset and a window in trace time,
+ * time compression (trace seconds per simulated second), rate scaling, looping over the window.
+ *
+ * Reading streams: one interval at a time from an open file, never the whole trace in memory. The
+ * configuration is checked by reading the trace once when it is parsed, which also gives what
+ * `strato check` prints: the span, mean and peak rate after shaping.
+ *
+ * Leaves out (for now): per-request timestamp traces, the Azure Functions per-minute layout, a
+ * time-zone shift.
+ * Invariant: intervals come out in order, one per `interval` of trace time, gaps as zeros.
+ * Scale: traces of any length; O(1) memory.
+ */
+#ifndef TRACE_H
+#define TRACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf.h"
+
+enum trace_format { TRACE_COUNTS_CSV, TRACE_COUNTS };
+
+struct trace_params {
+    char *path;                /* the file, resolved against the study file's directory (owned) */
+    enum trace_format format;
+    const char *time_column;   /* CSV: names in the header (borrowed) */
+    const char *count_column;
+    double interval;           /* s of trace time per count, > 0 */
+    double offset;             /* s of trace time skipped at its start, >= 0 */
+    double window;             /* s of trace time used from the offset; 0 = to the end */
+    double compress;           /* trace seconds replayed per simulated second, > 0 */
+    double scale;              /* multiplies every count, > 0 */
+    bool loop;                 /* start the window again when it ends */
+    /* the shaped trace, measured when it was parsed (simulated time) */
+    uint64_t intervals;        /* in the window */
+    double span_s, mean_rps, peak_rps;
+};
+
+/* Reads a `trace` group (and the trace itself, once, to check it). Returns false after reporting
+ * mistakes, those in the file with its name and line. */
+bool trace_parse(conf *c, const config_setting_t *g, struct trace_params *p);
+void trace_params_free(struct trace_params *p);
+
+struct trace_reader;
+
+/* Opens the trace for replay (it was checked by trace_parse). NULL if it cannot be opened any more. */
+struct trace_reader *trace_open(const struct trace_params *p);
+/* The next interval's count in the window, unscaled; false when the window is over (never with loop). */
+bool trace_next(struct trace_reader *r, double *count);
+void trace_close(struct trace_reader *r);
+
+#endif

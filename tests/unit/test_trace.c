@@ -1,0 +1,280 @@
+/* test_trace.c: unit tests of models/trace and of trace replay in models/workload: the two layouts
+ * (CSV with a time and a count column, missing intervals as zeros, date-time or second times; a bare
+ * sequence of counts), offset, window and looping, the span/mean/peak measured at parse time,
+ * compression and scaling of the arrivals, the even and uniform modes (exact counts, exact even
+ * positions), and the diagnostics (missing file, malformed row with its line, times that do not
+ * increase, unknown column, an empty window, rate settings that do not apply to a trace).
+ *
+ * Trace files are written to a temporary directory next to the study text, which names them by a
+ * relative path (data files resolve against the study file's directory).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "conf.h"
+#include "sim.h"
+#include "testutil.h"
+#include "trace.h"
+#include "workload.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/strato-test-trace-XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void write_file(const char *name, const char *text)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Loads a study file `study.cfg` in the temporary directory holding `text`. */
+static conf *load(const char *text, struct diag *d)
+{
+    write_file("study.cfg", text);
+    char path[128];
+    snprintf(path, sizeof path, "%s/study.cfg", dir);
+    assert_int_equal(diag_open(d), 0);
+    conf *c = conf_load(path, d->f);
+    assert_non_null(c);
+    return c;
+}
+
+/* Parses `trace: { ... }` and returns every interval the reader gives (at most max). */
+static size_t read_all(const char *group, double *out, size_t max, struct trace_params *p)
+{
+    char text[1024];
+    snprintf(text, sizeof text, "trace: { %s };\n", group);
+    struct diag d;
+    conf *c = load(text, &d);
+    if (!trace_parse(c, conf_group(c, conf_root(c), "trace", true), p)) {
+        print_error("trace_parse failed:\n%s\n", diag_text(&d));
+        fail();
+    }
+    struct trace_reader *r = trace_open(p);
+    assert_non_null(r);
+    size_t n = 0;
+    double x;
+    while (n < max && trace_next(r, &x)) out[n++] = x;
+    trace_close(r);
+    conf_free(c);
+    diag_close(&d);
+    return n;
+}
+
+static void test_csv_gaps_read_as_zeros(void **state)
+{
+    (void)state;
+    write_file("t.csv", "period,count\n1998-04-30 21:30:00,3\n1998-04-30 21:32:00,5\n1998-04-30 21:33:00,2\n");
+    struct trace_params p;
+    double x[8];
+    size_t n = read_all("file = \"t.csv\"; format = \"counts_csv\"; time_column = \"period\"; interval = \"1m\";", x, 8, &p);
+    assert_int_equal(n, 4);
+    assert_close(x[0], 3, 0);
+    assert_close(x[1], 0, 0);
+    assert_close(x[2], 5, 0);
+    assert_close(x[3], 2, 0);
+    /* 10 requests over 4 minutes; the peak minute has 5 */
+    assert_close(p.mean_rps, 10.0 / 240.0, 1e-12);
+    assert_close(p.peak_rps, 5.0 / 60.0, 1e-12);
+    assert_close(p.span_s, 240.0, 0);
+    trace_params_free(&p);
+}
+
+static void test_offset_window_and_loop(void **state)
+{
+    (void)state;
+    write_file("t.txt", "1 2 3 4 5 ");
+    struct trace_params p;
+    double x[16];
+    size_t n = read_all("file = \"t.txt\"; format = \"counts\"; interval = \"1s\"; offset = \"1s\";", x, 16, &p);
+    assert_int_equal(n, 4);
+    assert_close(x[0], 2, 0);
+    assert_close(x[3], 5, 0);
+    trace_params_free(&p);
+    n = read_all("file = \"t.txt\"; format = \"counts\"; interval = \"1s\"; offset = \"1s\"; window = \"2s\";", x, 16, &p);
+    assert_int_equal(n, 2);
+    trace_params_free(&p);
+    n = read_all("file = \"t.txt\"; format = \"counts\"; interval = \"1s\"; offset = \"3s\"; loop = true;", x, 7, &p);
+    assert_int_equal(n, 7); /* 4 5 4 5 4 5 4 */
+    for (size_t i = 0; i < 7; i++) assert_close(x[i], i % 2 ? 5 : 4, 0);
+    trace_params_free(&p);
+    /* compression and scaling shape what check reports: 2 intervals of 1 s compressed 4x, scaled 10x */
+    n = read_all("file = \"t.txt\"; format = \"counts\"; interval = \"1s\"; window = \"2s\"; compress = 4.0; scale = 10.0;",
+                 x, 16, &p);
+    assert_int_equal(n, 2);
+    assert_close(p.span_s, 0.5, 1e-12);
+    assert_close(p.mean_rps, 30.0 / 0.5, 1e-9);
+    assert_close(p.peak_rps, 20.0 / 0.25, 1e-9);
+    trace_params_free(&p);
+}
+
+/* Arrival times (s) a traced workload makes, recorded by its sink. */
+static double times[256];
+static size_t n_times;
+
+static void record(void *ctx, const struct request *r)
+{
+    (void)ctx;
+    if (n_times < sizeof times / sizeof times[0]) times[n_times] = sim_to_seconds(r->arrival);
+    n_times++;
+}
+
+/* Runs a traced workload with the given arrivals settings to the horizon; returns its arrivals. */
+static size_t arrivals(const char *arrivals_body, double horizon_s)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "workload: { arrivals: { process = \"trace\"; %s };\n"
+             "  classes = ( { name = \"a\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; } ); };\n",
+             arrivals_body);
+    struct diag d;
+    conf *c = load(text, &d);
+    struct workload_params w;
+    if (!workload_parse(c, conf_group(c, conf_root(c), "workload", true), &w)) {
+        print_error("workload_parse failed:\n%s\n", diag_text(&d));
+        fail();
+    }
+    sim *s = sim_create(3, 0, sim_from_seconds(horizon_s));
+    n_times = 0;
+    struct workload *wl = workload_create(s, &w, record, NULL);
+    sim_run(s);
+    size_t got = (size_t)workload_arrivals(wl);
+    workload_destroy(wl);
+    sim_destroy(s);
+    workload_params_free(&w);
+    conf_free(c);
+    diag_close(&d);
+    return got;
+}
+
+/* Counts 1 and 2 per 10 s, compressed 2x (5 s each) and scaled 3x: 3 arrivals evenly in [0, 5) at
+ * 5/6, 15/6, 25/6 s, then 6 in [5, 10) at 5 + (k + 0.5) 5/6 s. */
+static void test_even_arrivals_compressed_and_scaled(void **state)
+{
+    (void)state;
+    write_file("t.txt", "1 2");
+    size_t n = arrivals("within = \"even\"; trace: { file = \"t.txt\"; format = \"counts\"; interval = \"10s\"; "
+                        "compress = 2.0; scale = 3.0; };", 100);
+    assert_int_equal(n, 9);
+    for (int k = 0; k < 3; k++) assert_close(times[k], (k + 0.5) * 5.0 / 3.0, 1e-9);
+    for (int k = 0; k < 6; k++) assert_close(times[3 + k], 5.0 + (k + 0.5) * 5.0 / 6.0, 1e-9);
+}
+
+/* Uniform mode keeps every interval's count exactly, in order, inside the interval. */
+static void test_uniform_arrivals_keep_the_counts(void **state)
+{
+    (void)state;
+    write_file("t.txt", "4 0 7 1");
+    size_t n = arrivals("within = \"uniform\"; trace: { file = \"t.txt\"; format = \"counts\"; interval = \"1m\"; };", 1000);
+    assert_int_equal(n, 12);
+    int per[4] = {0, 0, 0, 0};
+    for (size_t i = 0; i < n; i++) {
+        if (i) assert_true(times[i] >= times[i - 1]);
+        per[(int)(times[i] / 60.0)]++;
+    }
+    assert_int_equal(per[0], 4);
+    assert_int_equal(per[1], 0);
+    assert_int_equal(per[2], 7);
+    assert_int_equal(per[3], 1);
+}
+
+/* The horizon cuts a trace short; a looped trace goes on to the horizon. */
+static void test_horizon_and_loop(void **state)
+{
+    (void)state;
+    write_file("t.txt", "2 2");
+    assert_int_equal(arrivals("within = \"even\"; trace: { file = \"t.txt\"; format = \"counts\"; interval = \"1s\"; };", 100), 4);
+    assert_int_equal(arrivals("within = \"even\"; trace: { file = \"t.txt\"; format = \"counts\"; interval = \"1s\"; "
+                              "loop = true; };", 10),
+                     20);
+}
+
+static void expect_error(const char *trace_body, const char *files_text, const char *expected)
+{
+    if (files_text) write_file("t.csv", files_text);
+    char text[1024];
+    snprintf(text, sizeof text,
+             "workload: { arrivals: { process = \"trace\"; trace: { %s }; };\n"
+             "  classes = ( { name = \"a\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; } ); };\n",
+             trace_body);
+    struct diag d;
+    conf *c = load(text, &d);
+    struct workload_params w;
+    assert_false(workload_parse(c, conf_group(c, conf_root(c), "workload", true), &w));
+    assert_diag_contains(&d, expected);
+    workload_params_free(&w);
+    conf_free(c);
+    diag_close(&d);
+}
+
+static void test_diagnostics(void **state)
+{
+    (void)state;
+    expect_error("file = \"missing.csv\"; format = \"counts\"; interval = \"1s\";", NULL, "workload.arrivals.trace.file:");
+    expect_error("file = \"t.csv\"; format = \"counts_csv\"; interval = \"1s\";", "time,count\n0,1\n1,x\n",
+                 "t.csv:3: expected a time");
+    expect_error("file = \"t.csv\"; format = \"counts_csv\"; interval = \"1s\";", "time,count\n0,1\n5,1\n3,1\n",
+                 "t.csv:4: times must increase");
+    expect_error("file = \"t.csv\"; format = \"counts_csv\"; count_column = \"hits\"; interval = \"1s\";",
+                 "time,count\n0,1\n", "t.csv:1: no column \"hits\" in the header");
+    expect_error("file = \"t.csv\"; format = \"counts_csv\"; interval = \"1s\"; offset = \"1h\";", "time,count\n0,1\n",
+                 "workload.arrivals.trace.offset: the window holds no interval");
+}
+
+static void test_rate_settings_do_not_apply_to_a_trace(void **state)
+{
+    (void)state;
+    write_file("t.txt", "1");
+    char text[512];
+    snprintf(text, sizeof text,
+             "workload: { arrivals: { process = \"trace\"; mean_rps = 5.0;\n"
+             "  trace: { file = \"t.txt\"; format = \"counts\"; interval = \"1s\"; }; };\n"
+             "  classes = ( { name = \"a\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; } ); };\n");
+    struct diag d;
+    conf *c = load(text, &d);
+    struct workload_params w;
+    assert_false(workload_parse(c, conf_group(c, conf_root(c), "workload", true), &w));
+    assert_diag_contains(&d, "study.cfg:1: workload.arrivals.mean_rps: does not apply to a trace");
+    workload_params_free(&w);
+    conf_free(c);
+    diag_close(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_csv_gaps_read_as_zeros, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_offset_window_and_loop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_even_arrivals_compressed_and_scaled, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_uniform_arrivals_keep_the_counts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_horizon_and_loop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_diagnostics, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rate_settings_do_not_apply_to_a_trace, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

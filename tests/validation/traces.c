@@ -1,0 +1,241 @@
+/* traces.c: replaying the real traces of shared/data/traces gives their counts.
+ *
+ * Cases (exact checks, no intervals):
+ *  (a) NASA 1995, the whole file (5,059,950 seconds, 3.46 M requests): the trace reader gives every
+ *      second's count as an independent read of the file does.
+ *  (b) The same replayed as arrivals in the "even" mode at scale 1 over the whole file: the arrivals per
+ *      hour (the report rows) equal the trace's counts per hour, every hour.
+ *  (c) World Cup 1998, the whole file (per minute, "YYYY-MM-DD HH:MM:SS" times with gaps): the reader's
+ *      minutes equal an independent read, gaps as zeros, and the total is the file's.
+ *  (d) World Cup in the Poisson mode over its first 30 days: the trace's total lies inside the Poisson
+ *      interval (at level 1 - 0.05/4) of the number of arrivals.
+ * The traces are found at $STRATO_TRACES, else ../shared/data/traces next to the source tree, else
+ * /work/shared/data/traces; a missing trace is a failure.
+ *
+ * Usage: validate_traces
+ */
+#define _DEFAULT_SOURCE /* timegm */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gsl/gsl_cdf.h>
+
+#include "checks.h"
+#include "conf.h"
+#include "metrics.h"
+#include "sim.h"
+#include "trace.h"
+#include "workload.h"
+
+#define N_CHECKS 4
+
+static char root[1024];
+
+static bool find_traces(void)
+{
+    const char *env = getenv("STRATO_TRACES");
+    char guess[1024];
+    snprintf(guess, sizeof guess, "%s", __FILE__);
+    char *cut = strstr(guess, "/tests/validation/traces.c");
+    if (cut) snprintf(cut, sizeof guess - (size_t)(cut - guess), "/../shared/data/traces");
+    const char *candidates[] = {env, cut ? guess : NULL, "/work/shared/data/traces"};
+    for (size_t i = 0; i < 3; i++) {
+        if (!candidates[i]) continue;
+        char probe[1200];
+        snprintf(probe, sizeof probe, "%s/nasa-http-1995-per-second/workload.txt", candidates[i]);
+        if (access(probe, R_OK) == 0) {
+            snprintf(root, sizeof root, "%s", candidates[i]);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A trace's params from a `trace` group body (the file path made absolute). */
+static conf *parse_trace(const char *body, struct trace_params *p)
+{
+    char text[8192];
+    snprintf(text, sizeof text, "trace: { %s };\n", body);
+    conf *c = conf_load_string(text, "validate_traces", stderr);
+    if (!c || !trace_parse(c, conf_group(c, conf_root(c), "trace", true), p)) {
+        fprintf(stderr, "validate_traces: cannot read the trace: %s\n", body);
+        exit(1);
+    }
+    return c;
+}
+
+/* Per-hour arrivals of a replay, from the report rows. */
+struct hours {
+    double *n;
+    size_t count, cap;
+};
+
+static int on_row(void *ctx, const struct metrics_row *row)
+{
+    struct hours *h = ctx;
+    if (h->count == h->cap) {
+        h->cap = h->cap ? 2 * h->cap : 2048;
+        h->n = realloc(h->n, h->cap * sizeof *h->n);
+        if (!h->n) return -1;
+    }
+    h->n[h->count++] = (double)row->arrivals;
+    return 0;
+}
+
+static void arrive(void *ctx, const struct request *r) { metrics_arrival(ctx, r); }
+
+/* Replays `arrivals_body` (inside `arrivals: { process = "trace"; ... }`) to the horizon with hourly
+ * rows; returns the total. */
+static uint64_t replay(const char *arrivals_body, double horizon_s, struct hours *h)
+{
+    char text[8192];
+    snprintf(text, sizeof text,
+             "workload: { arrivals: { process = \"trace\"; %s };\n"
+             "  classes = ( { name = \"a\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; } ); };\n",
+             arrivals_body);
+    conf *c = conf_load_string(text, "validate_traces", stderr);
+    struct workload_params w;
+    if (!c || !workload_parse(c, conf_group(c, conf_root(c), "workload", true), &w)) exit(1);
+    sim *s = sim_create(20261130, 0, sim_from_seconds(horizon_s));
+    struct metrics *m = metrics_create(s, &(struct metrics_params){.interval = 3600 * SIM_SEC, .warmup = 0}, on_row, h);
+    struct workload *wl = workload_create(s, &w, arrive, m);
+    sim_run(s);
+    uint64_t n = workload_arrivals(wl);
+    workload_destroy(wl);
+    metrics_destroy(m);
+    sim_destroy(s);
+    workload_params_free(&w);
+    conf_free(c);
+    return n;
+}
+
+int main(void)
+{
+    if (!find_traces()) {
+        fprintf(stderr, "validate_traces: the traces are not where they should be: set STRATO_TRACES to "
+                        "shared/data/traces\n");
+        printf("0 passed, 1 failed\n");
+        return 1;
+    }
+    /* (a) NASA, every second */
+    char body[1800], path[1200];
+    snprintf(path, sizeof path, "%s/nasa-http-1995-per-second/workload.txt", root);
+    snprintf(body, sizeof body, "file = \"%s\"; format = \"counts\"; interval = \"1s\";", path);
+    struct trace_params p;
+    conf *c = parse_trace(body, &p);
+    FILE *f = fopen(path, "r");
+    struct trace_reader *r = trace_open(&p);
+    double x, y, total = 0;
+    uint64_t seconds = 0, mismatches = 0;
+    while (trace_next(r, &x)) {
+        if (fscanf(f, "%lf", &y) != 1 || fabs(y - x) > 0) mismatches++; /* counts are whole numbers */
+        seconds++;
+        total += x;
+    }
+    bool at_end = fscanf(f, "%lf", &y) == EOF;
+    fclose(f);
+    trace_close(r);
+    check_true("nasa_reader_gives_every_second", mismatches == 0 && at_end && seconds == p.intervals,
+               "seconds=%llu requests=%.0f mismatches=%llu", (unsigned long long)seconds, total,
+               (unsigned long long)mismatches);
+
+    /* (b) NASA replayed evenly, per hour */
+    struct hours h = {0};
+    char arr[4096];
+    snprintf(arr, sizeof arr, "within = \"even\"; trace: { %s };", body);
+    double horizon = (double)seconds;
+    uint64_t replayed = replay(arr, horizon, &h);
+    f = fopen(path, "r");
+    uint64_t hours_bad = 0;
+    for (size_t i = 0; i < h.count; i++) {
+        double want = 0;
+        for (int k = 0; k < 3600 && fscanf(f, "%lf", &y) == 1; k++) want += y;
+        if (fabs(want - h.n[i]) > 0.5) hours_bad++;
+    }
+    fclose(f);
+    check_true("nasa_even_replay_matches_every_hour", hours_bad == 0 && !(fabs((double)replayed - total) > 0),
+               "hours=%zu mismatched_hours=%llu arrivals=%llu trace_requests=%.0f", h.count,
+               (unsigned long long)hours_bad, (unsigned long long)replayed, total);
+    trace_params_free(&p);
+    conf_free(c);
+
+    /* (c) World Cup, every minute */
+    snprintf(path, sizeof path, "%s/worldcup98-per-minute/invocation_count.csv", root);
+    snprintf(body, sizeof body,
+             "file = \"%s\"; format = \"counts_csv\"; time_column = \"period\"; count_column = \"count\"; interval = \"1m\";",
+             path);
+    c = parse_trace(body, &p);
+    f = fopen(path, "r");
+    char line[256];
+    if (!fgets(line, sizeof line, f)) return 1;
+    double wc_total = 0;
+    uint64_t rows = 0;
+    time_t t0 = 0;
+    int64_t last = -1;
+    double *minute = calloc(p.intervals, sizeof *minute);
+    while (fgets(line, sizeof line, f)) {
+        struct tm tm = {0};
+        double n;
+        if (sscanf(line, "%d-%d-%d %d:%d:%d,%lf", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                   &tm.tm_sec, &n) != 7)
+            continue;
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        time_t t = timegm(&tm);
+        if (!rows) t0 = t;
+        int64_t i = (int64_t)((t - t0) / 60);
+        if (i > last && (uint64_t)i < p.intervals) minute[i] = n;
+        last = i;
+        wc_total += n;
+        rows++;
+    }
+    fclose(f);
+    r = trace_open(&p);
+    uint64_t k = 0, bad = 0, gaps = 0;
+    double got = 0;
+    while (trace_next(r, &x)) {
+        if (k >= p.intervals || fabs(minute[k] - x) > 0) bad++;
+        gaps += !(x > 0);
+        got += x;
+        k++;
+    }
+    trace_close(r);
+    free(minute);
+    check_true("worldcup_reader_gives_every_minute", bad == 0 && !(fabs(got - wc_total) > 0) && k == p.intervals,
+               "minutes=%llu rows=%llu zero_minutes=%llu requests=%.0f mismatches=%llu", (unsigned long long)k,
+               (unsigned long long)rows, (unsigned long long)gaps, got, (unsigned long long)bad);
+    trace_params_free(&p);
+    conf_free(c);
+
+    /* (d) World Cup, first 30 days, Poisson within each minute: the total against the Poisson interval */
+    char body30[2048];
+    snprintf(body30, sizeof body30, "%s window = \"30d\";", body);
+    snprintf(arr, sizeof arr, "within = \"poisson\"; trace: { %s };", body30);
+    c = parse_trace(body30, &p);
+    double expected = p.mean_rps * p.span_s;
+    h.count = 0;
+    uint64_t n30 = replay(arr, p.span_s, &h);
+    double level = 1.0 - 0.05 / N_CHECKS, a = 1.0 - level;
+    double lo, hi, nn = (double)n30; /* Garwood's exact interval; for large counts (where GSL's inverse does not
+                                         converge) its normal limit, n +- z sqrt(n), which differs by < 1e-3 */
+    if (nn < 1e5) {
+        lo = nn > 0 ? gsl_cdf_chisq_Pinv(a / 2, 2.0 * nn) / 2 : 0;
+        hi = gsl_cdf_chisq_Pinv(1 - a / 2, 2.0 * nn + 2) / 2;
+    } else {
+        double z = gsl_cdf_ugaussian_Pinv(1 - a / 2);
+        lo = nn - z * sqrt(nn);
+        hi = nn + z * sqrt(nn);
+    }
+    check_true("worldcup_poisson_replay_total_in_poisson_ci", expected >= lo && expected <= hi,
+               "days=30 trace_requests=%.0f arrivals=%llu poisson_ci=[%.0f,%.0f]", expected, (unsigned long long)n30, lo,
+               hi);
+    trace_params_free(&p);
+    conf_free(c);
+    free(h.n);
+    printf("%d passed, %d failed\n", checks - failures, failures);
+    return failures ? 1 : 0;
+}
