@@ -11,16 +11,17 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const format_names[] = {"counts_csv", "counts", NULL};
+static const char *const format_names[] = {"counts_csv", "counts", "timestamps_csv", NULL};
 
 /* The file's intervals in order: (index from the trace's start, count). */
 struct source {
     FILE *f;
     const struct trace_params *p;
     unsigned line;
-    int time_col, count_col;   /* CSV */
+    int time_col, count_col;   /* CSV (count_col: the value column of a timestamps trace, -1 none) */
     double t0;                 /* CSV: the first row's time, s */
-    int64_t last;              /* index of the last interval read, -1 before the first */
+    int64_t last;              /* index of the last interval (or row) read, -1 before the first */
+    double prev;               /* timestamps: the last row's time since the first, s */
     char err[256];             /* why reading stopped early, "" at a clean end */
 };
 
@@ -32,14 +33,19 @@ static double parse_time(const char *s)
     if (end != s && *end == '\0') return v;
     struct tm tm = {0};
     int n = 0;
-    if (sscanf(s, "%d-%d-%d %d:%d:%d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) ==
-            6 &&
-        s[n] == '\0') {
-        tm.tm_year -= 1900;
-        tm.tm_mon -= 1;
-        return (double)timegm(&tm);
+    if (sscanf(s, "%d-%d-%d %d:%d:%d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) !=
+        6)
+        return NAN;
+    double frac = 0;
+    if (s[n] == '.') { /* a fraction of a second */
+        frac = strtod(s + n, &end);
+        if (*end != '\0') return NAN;
+    } else if (s[n] != '\0') {
+        return NAN;
     }
-    return NAN;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (double)timegm(&tm) + frac;
 }
 
 /* Splits a CSV line in place into at most max fields; returns how many. */
@@ -73,7 +79,7 @@ static bool source_open(struct source *s, const struct trace_params *p)
         snprintf(s->err, sizeof s->err, "cannot read the trace");
         return false;
     }
-    if (p->format != TRACE_COUNTS_CSV) return true;
+    if (p->format == TRACE_COUNTS) return true;
     char line[4096], *fields[64];
     if (!fgets(line, sizeof line, s->f)) {
         snprintf(s->err, sizeof s->err, "an empty file: expected a header line naming the columns");
@@ -85,11 +91,65 @@ static bool source_open(struct source *s, const struct trace_params *p)
         if (!strcmp(fields[i], p->time_column)) s->time_col = i;
         if (!strcmp(fields[i], p->count_column)) s->count_col = i;
     }
-    if (s->time_col < 0 || s->count_col < 0) {
+    if (p->format == TRACE_TIMESTAMPS_CSV) { /* the value column is optional */
+        s->count_col = -1;
+        for (int i = 0; p->value_column && i < n; i++)
+            if (!strcmp(fields[i], p->value_column)) s->count_col = i;
+        if (p->value_column && s->count_col < 0) {
+            snprintf(s->err, sizeof s->err, "no column \"%s\" in the header", p->value_column);
+            return false;
+        }
+    }
+    if (s->time_col < 0 || (s->count_col < 0 && p->format != TRACE_TIMESTAMPS_CSV)) {
         snprintf(s->err, sizeof s->err, "no column \"%s\" in the header", s->time_col < 0 ? p->time_column : p->count_column);
         return false;
     }
     return true;
+}
+
+/* Timestamps layout: the next row's time (s since the first row) and value; false at the end or on a
+ * mistake (err set). */
+static bool source_next_request(struct source *s, double *t, double *value)
+{
+    if (!s->f || s->err[0]) return false;
+    char line[4096], *fields[64];
+    while (fgets(line, sizeof line, s->f)) {
+        s->line++;
+        int n = split(line, fields, 64);
+        if (n == 1 && fields[0][0] == '\0') continue;
+        int need = s->time_col > s->count_col ? s->time_col : s->count_col;
+        if (n <= need) {
+            snprintf(s->err, sizeof s->err, "expected %d columns, got %d", need + 1, n);
+            return false;
+        }
+        double at = parse_time(fields[s->time_col]), v = NAN;
+        if (isnan(at)) {
+            snprintf(s->err, sizeof s->err, "expected a time (seconds or \"YYYY-MM-DD HH:MM:SS[.fff]\"), got \"%s\"",
+                     fields[s->time_col]);
+            return false;
+        }
+        if (s->count_col >= 0) {
+            char *end;
+            v = strtod(fields[s->count_col], &end);
+            if (end == fields[s->count_col] || *end != '\0' || !isfinite(v)) {
+                snprintf(s->err, sizeof s->err, "expected a number in column \"%s\", got \"%s\"", s->p->value_column,
+                         fields[s->count_col]);
+                return false;
+            }
+        }
+        if (s->last < 0) s->t0 = at;
+        else if (at - s->t0 < s->prev) {
+            snprintf(s->err, sizeof s->err, "times must not go backwards: \"%s\" is before the previous row",
+                     fields[s->time_col]);
+            return false;
+        }
+        s->last++;
+        s->prev = at - s->t0;
+        *t = s->prev;
+        *value = v;
+        return true;
+    }
+    return false;
 }
 
 /* The next (index, count) of the file; false at its end or on a mistake (then err is set). */
@@ -154,6 +214,8 @@ struct trace_reader {
     int64_t first, end;        /* the window's intervals [first, end); end < 0: to the file's end */
     int64_t next;              /* the next interval to return */
     int64_t have;              /* index of the pending row from the file, -1 none */
+    int64_t pass;              /* timestamps: passes of the loop completed */
+    double pass_len;           /* timestamps: trace seconds one pass spans */
     double have_count;
     bool file_done;
 };
@@ -188,6 +250,26 @@ struct trace_reader *trace_open(const struct trace_params *p)
         return NULL;
     }
     return r;
+}
+
+bool trace_next_request(struct trace_reader *r, double *t, double *value)
+{
+    const struct trace_params *p = r->p;
+    for (;;) {
+        double at, v;
+        bool got = source_next_request(&r->src, &at, &v);
+        if (got && at < p->offset) continue; /* before the window */
+        if (got && (p->window <= 0 || at < p->offset + p->window)) {
+            *t = ((double)r->pass * r->pass_len + at - p->offset) / p->compress;
+            *value = v;
+            return true;
+        }
+        if (r->src.err[0] || !p->loop || r->src.last < 0) return false;
+        /* the window (or the file) is over: the next pass starts a window (or the trace's span) later */
+        r->pass_len = p->window > 0 ? p->window : r->src.prev - p->offset + p->interval;
+        r->pass++;
+        if (!reader_start(r)) return false;
+    }
 }
 
 bool trace_next(struct trace_reader *r, double *count)
@@ -242,7 +324,9 @@ bool trace_parse(conf *c, const config_setting_t *g, struct trace_params *p)
     p->format = (enum trace_format)format;
     conf_get_string(c, g, "time_column", false, &p->time_column);
     conf_get_string(c, g, "count_column", false, &p->count_column);
-    conf_get_duration(c, g, "interval", true, CONF_ABOVE(0), &p->interval);
+    conf_get_string(c, g, "value_column", false, &p->value_column);
+    p->interval = 1;
+    conf_get_duration(c, g, "interval", p->format != TRACE_TIMESTAMPS_CSV, CONF_ABOVE(0), &p->interval);
     conf_get_duration(c, g, "offset", false, CONF_AT_LEAST(0), &p->offset);
     conf_get_duration(c, g, "window", false, CONF_AT_LEAST(0), &p->window);
     conf_get_double(c, g, "compress", false, CONF_IN(1e-6, 1e9), &p->compress);
@@ -254,21 +338,37 @@ bool trace_parse(conf *c, const config_setting_t *g, struct trace_params *p)
     struct trace_params once = *p;
     once.loop = false;
     struct trace_reader *r = reader_new(&once);
-    double total = 0, peak = 0, x;
-    while (!r->src.err[0] && trace_next(r, &x)) {
-        p->intervals++;
-        total += x;
-        if (x > peak) peak = x;
+    double total = 0, peak = 0, x, last = 0;
+    if (p->format == TRACE_TIMESTAMPS_CSV) { /* requests, in bins of `interval` for the peak */
+        double v, bin_start = 0, in_bin = 0;
+        while (!r->src.err[0] && trace_next_request(r, &x, &v)) {
+            double t = x * p->compress; /* trace seconds from the window's start */
+            if (t >= bin_start + p->interval) {
+                bin_start += floor((t - bin_start) / p->interval) * p->interval;
+                in_bin = 0;
+            }
+            peak = ++in_bin > peak ? in_bin : peak;
+            total++;
+            last = t;
+        }
+        p->intervals = (uint64_t)total;
+    } else {
+        while (!r->src.err[0] && trace_next(r, &x)) {
+            p->intervals++;
+            total += x;
+            if (x > peak) peak = x;
+        }
     }
     const char *why = r->src.err;
     unsigned line = r->src.line ? r->src.line : 1;
-    if (why[0]) conf_error_data(c, p->path, p->format == TRACE_COUNTS_CSV ? line : 1, "%s", why);
+    if (why[0]) conf_error_data(c, p->path, p->format == TRACE_COUNTS ? 1 : line, "%s", why);
     else if (p->intervals == 0)
         conf_error_in(c, g, p->offset > 0 ? "offset" : "file", "the window holds no interval of the trace (it starts "
                       "after the trace ends)");
     trace_close(r);
     double len = p->interval / p->compress; /* simulated seconds per interval */
-    p->span_s = (double)p->intervals * len;
+    p->span_s = p->format == TRACE_TIMESTAMPS_CSV ? (p->window > 0 ? p->window : last + p->interval) / p->compress
+                                                  : (double)p->intervals * len;
     p->mean_rps = p->intervals ? total * p->scale / p->span_s : 0;
     p->peak_rps = peak * p->scale / len;
     return conf_errors(c) == before;

@@ -11,8 +11,12 @@
  * configuration is checked by reading the trace once when it is parsed, which also gives what
  * `strato check` prints: the span, mean and peak rate after shaping.
  *
- * Leaves out (for now): per-request timestamp traces, the Azure Functions per-minute layout, a
- * time-zone shift.
+ * A third layout gives one row per request: a CSV with a time column (seconds, or date-times with a
+ * fraction of a second, as in the Azure LLM inference trace) and optionally a per-request number
+ * (tokens) that the workload turns into CPU demand; requests replay at their own times (shaped), and
+ * their times must not go backwards.
+ *
+ * Leaves out (for now): the Azure Functions per-minute layout, a time-zone shift.
  * Invariant: intervals come out in order, one per `interval` of trace time, gaps as zeros.
  * Scale: traces of any length; O(1) memory.
  */
@@ -24,13 +28,14 @@
 
 #include "conf.h"
 
-enum trace_format { TRACE_COUNTS_CSV, TRACE_COUNTS };
+enum trace_format { TRACE_COUNTS_CSV, TRACE_COUNTS, TRACE_TIMESTAMPS_CSV };
 
 struct trace_params {
     char *path;                /* the file, resolved against the study file's directory (owned) */
     enum trace_format format;
     const char *time_column;   /* CSV: names in the header (borrowed) */
     const char *count_column;
+    const char *value_column;  /* timestamps: a per-request number (e.g. tokens) for the demand; NULL none */
     double interval;           /* s of trace time per count, > 0 */
     double offset;             /* s of trace time skipped at its start, >= 0 */
     double window;             /* s of trace time used from the offset; 0 = to the end */
@@ -51,8 +56,13 @@ struct trace_reader;
 
 /* Opens the trace for replay (it was checked by trace_parse). NULL if it cannot be opened any more. */
 struct trace_reader *trace_open(const struct trace_params *p);
-/* The next interval's count in the window, unscaled; false when the window is over (never with loop). */
+/* The next interval's count in the window, unscaled; false when the window is over (never with loop).
+ * Count layouts only. */
 bool trace_next(struct trace_reader *r, double *count);
+/* Timestamps layout: the next request's time in simulated seconds from the start of the replay
+ * (offset removed, compressed, later passes of a loop shifted by the window) and its value (NaN
+ * without a value column); false when the window is over (never with loop). */
+bool trace_next_request(struct trace_reader *r, double *t, double *value);
 void trace_close(struct trace_reader *r);
 
 #endif

@@ -27,6 +27,9 @@ struct workload {
     double rate;            /* poisson: requests/s in the interval */
     uint64_t left, done;    /* even, uniform: arrivals still to come in it, and made so far */
     double u;               /* uniform: the latest arrival's position in the interval, [0, 1) */
+    uint64_t copies;        /* timestamps: arrivals still to make of the current request (scaling) */
+    sim_time req_t;         /* timestamps: its time */
+    double req_value, next_value; /* its value; the value of the arrival scheduled next */
     uint64_t n;             /* arrivals so far */
 };
 
@@ -78,6 +81,10 @@ bool workload_parse(conf *c, const config_setting_t *group, struct workload_para
         conf_get_choice(c, arr, "within", false, within_names, &within);
         p->within = (enum workload_within)within;
         p->mean_rps = p->trace.mean_rps;
+        conf_get_duration(c, arr, "demand_per_value", false, CONF_AT_LEAST(0), &p->demand_per_value);
+        conf_get_duration(c, arr, "demand_base", false, CONF_AT_LEAST(0), &p->demand_base);
+        if (p->demand_per_value > 0 && !p->trace.value_column)
+            conf_error_in(c, arr, "demand_per_value", "needs a value per request: name its column in trace.value_column");
         static const char *const not_with_trace[] = {"profile", "mean_rps", "changes", "peak_to_mean", "peak_hour"};
         for (size_t i = 0; i < sizeof not_with_trace / sizeof not_with_trace[0]; i++)
             if (arr && config_setting_get_member(arr, not_with_trace[i]))
@@ -179,6 +186,19 @@ static bool next_interval(struct workload *w)
 static sim_time next_traced(struct workload *w)
 {
     sim_time t = sim_now(w->s);
+    if (w->p->trace.format == TRACE_TIMESTAMPS_CSV) { /* requests at their own times, scaled by copies */
+        while (w->copies == 0) {
+            double at, v, k = w->p->trace.scale;
+            if (!w->trace || !trace_next_request(w->trace, &at, &v)) return -1;
+            w->copies = (uint64_t)floor(k);
+            if (k - floor(k) > 0 && gsl_rng_uniform(w->arrivals) < k - floor(k)) w->copies++;
+            w->req_t = sim_from_seconds(at);
+            w->req_value = v;
+        }
+        w->copies--;
+        w->next_value = w->req_value;
+        return w->req_t > t ? w->req_t : t;
+    }
     for (;;) {
         if (t >= w->to && !next_interval(w)) return -1;
         if (t < w->from) t = w->from;
@@ -255,6 +275,8 @@ static void on_arrival(sim *s, void *self, const void *payload)
     }
     const struct workload_class *k = &w->p->classes[r.cls];
     r.demand = dist_sample(&k->cpu, w->demand);
+    if (w->p->demand_per_value > 0 && !isnan(w->next_value)) /* the trace's own measure of the work */
+        r.demand = w->p->demand_base + w->p->demand_per_value * w->next_value;
     if (k->bytes.kind != DIST_NONE) {
         double bytes = dist_sample(&k->bytes, w->demand);
         r.bytes = bytes < 4294967295.0 ? (uint32_t)bytes : UINT32_MAX;
@@ -285,6 +307,7 @@ struct workload *workload_create(sim *s, const struct workload_params *p, worklo
     if (p->traced) {
         w->trace = trace_open(&p->trace);
         w->from = w->to = sim_now(s);
+        w->next_value = NAN;
     }
     schedule_next(w);
     return w;

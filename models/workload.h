@@ -69,6 +69,8 @@ struct workload_params {
     bool traced;          /* arrivals from a trace (the profile, rate and changes do not apply) */
     struct trace_params trace;
     enum workload_within within;
+    double demand_base, demand_per_value; /* s: a timestamps trace's value v gives CPU demand base + v x per_value
+                                             (per_value 0: the class's cpu distribution) */
     double mean_rps;      /* requests/s averaged over a day, > 0 */
     double peak_to_mean;  /* diurnal: peak rate / mean rate, in [1, 2] */
     double peak_hour;     /* diurnal: hour of day of the peak, [0, 24) */

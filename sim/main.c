@@ -256,9 +256,10 @@ int main(int argc, char **argv)
                sim_to_seconds(p->horizon));
         const struct trace_params *t = &p->workload.trace;
         if (p->workload.traced)
-            printf("trace %s: %llu intervals after shaping, %g s of simulated time%s; mean %.6g requests/s, peak %.6g "
+            printf("trace %s: %llu %s after shaping, %g s of simulated time%s; mean %.6g requests/s, peak %.6g "
                    "requests/s (one interval)\n",
-                   t->path, (unsigned long long)t->intervals, t->span_s,
+                   t->path, (unsigned long long)t->intervals, t->format == TRACE_TIMESTAMPS_CSV ? "requests" : "intervals",
+                   t->span_s,
                    t->loop ? " (looped over the horizon)" : t->span_s < sim_to_seconds(p->horizon) ? " (shorter than the horizon)" : "",
                    t->mean_rps, t->peak_rps);
         study_params_free(p);

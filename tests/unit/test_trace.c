@@ -214,6 +214,65 @@ static void test_horizon_and_loop(void **state)
                      20);
 }
 
+/* Per-request timestamps replay as given (fractions of a second kept), after the offset, compressed;
+ * scale 2 makes every request twice; a loop starts the next pass one window later; a value column
+ * gives the demand base + per_value x value. */
+static void test_timestamps_as_given(void **state)
+{
+    (void)state;
+    write_file("r.csv", "TIMESTAMP,Tokens\n2023-11-16 18:17:03.5,10\n2023-11-16 18:17:04.25,20\n2023-11-16 18:17:06,30\n");
+    const char *base = "trace: { file = \"r.csv\"; format = \"timestamps_csv\"; time_column = \"TIMESTAMP\"; ";
+    char body[512];
+    snprintf(body, sizeof body, "%s};", base);
+    assert_int_equal(arrivals(body, 100), 3);
+    assert_close(times[0], 0.0, 1e-9);
+    assert_close(times[1], 0.75, 1e-9);
+    assert_close(times[2], 2.5, 1e-9);
+    snprintf(body, sizeof body, "%soffset = \"0.5s\"; compress = 2.0; scale = 2.0; };", base);
+    assert_int_equal(arrivals(body, 100), 4);
+    assert_close(times[0], 0.125, 1e-9);
+    assert_close(times[1], 0.125, 1e-9);
+    assert_close(times[2], 1.0, 1e-9);
+    snprintf(body, sizeof body, "%swindow = \"1s\"; loop = true; };", base);
+    assert_int_equal(arrivals(body, 2.9), 6); /* 0, 0.75, then 1, 1.75, then 2, 2.75 */
+    assert_close(times[3], 1.75, 1e-9);
+    assert_close(times[5], 2.75, 1e-9);
+}
+
+static void record_demand(void *ctx, const struct request *r)
+{
+    (void)ctx;
+    if (n_times < sizeof times / sizeof times[0]) times[n_times] = r->demand;
+    n_times++;
+}
+
+static void test_timestamps_value_gives_demand(void **state)
+{
+    (void)state;
+    write_file("r.csv", "t,tokens\n0,10\n1,20\n");
+    char text[1024];
+    snprintf(text, sizeof text,
+             "workload: { arrivals: { process = \"trace\"; demand_per_value = \"20ms\"; demand_base = \"50ms\";\n"
+             "  trace: { file = \"r.csv\"; format = \"timestamps_csv\"; time_column = \"t\"; value_column = \"tokens\"; }; };\n"
+             "  classes = ( { name = \"a\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; } ); };\n");
+    struct diag d;
+    conf *c = load(text, &d);
+    struct workload_params w;
+    assert_true(workload_parse(c, conf_group(c, conf_root(c), "workload", true), &w));
+    sim *s = sim_create(3, 0, sim_from_seconds(10));
+    n_times = 0;
+    struct workload *wl = workload_create(s, &w, record_demand, NULL);
+    sim_run(s);
+    assert_int_equal(n_times, 2);
+    assert_close(times[0], 0.05 + 0.02 * 10, 1e-12);
+    assert_close(times[1], 0.05 + 0.02 * 20, 1e-12);
+    workload_destroy(wl);
+    sim_destroy(s);
+    workload_params_free(&w);
+    conf_free(c);
+    diag_close(&d);
+}
+
 static void expect_error(const char *trace_body, const char *files_text, const char *expected)
 {
     if (files_text) write_file("t.csv", files_text);
@@ -244,6 +303,9 @@ static void test_diagnostics(void **state)
                  "time,count\n0,1\n", "t.csv:1: no column \"hits\" in the header");
     expect_error("file = \"t.csv\"; format = \"counts_csv\"; interval = \"1s\"; offset = \"1h\";", "time,count\n0,1\n",
                  "workload.arrivals.trace.offset: the window holds no interval");
+    expect_error("file = \"t.csv\"; format = \"timestamps_csv\";", "time\n0.5\n2\n1.5\n", "t.csv:4: times must not go backwards");
+    expect_error("file = \"t.csv\"; format = \"timestamps_csv\"; value_column = \"tokens\";", "time\n0.5\n",
+                 "t.csv:1: no column \"tokens\" in the header");
 }
 
 static void test_rate_settings_do_not_apply_to_a_trace(void **state)
@@ -273,6 +335,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_even_arrivals_compressed_and_scaled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_uniform_arrivals_keep_the_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_horizon_and_loop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timestamps_as_given, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timestamps_value_gives_demand, setup, teardown),
         cmocka_unit_test_setup_teardown(test_diagnostics, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rate_settings_do_not_apply_to_a_trace, setup, teardown),
     };

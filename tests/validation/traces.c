@@ -9,6 +9,8 @@
  *      minutes equal an independent read, gaps as zeros, and the total is the file's.
  *  (d) World Cup in the Poisson mode over its first 30 days: the trace's total lies inside the Poisson
  *      interval (at level 1 - 0.05/4) of the number of arrivals.
+ *  (e) Memory stays flat: replaying the whole NASA trace (58.6 days) in a child process peaks at the
+ *      resident memory of replaying its first day, within 5%.
  * The traces are found at $STRATO_TRACES, else ../shared/data/traces next to the source tree, else
  * /work/shared/data/traces; a missing trace is a failure.
  *
@@ -22,6 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+
 #include <gsl/gsl_cdf.h>
 
 #include "checks.h"
@@ -31,7 +36,7 @@
 #include "trace.h"
 #include "workload.h"
 
-#define N_CHECKS 4
+#define N_CHECKS 5
 
 static char root[1024];
 
@@ -113,6 +118,23 @@ static uint64_t replay(const char *arrivals_body, double horizon_s, struct hours
     return n;
 }
 
+/* Peak resident memory (KiB) of a child process that replays arrivals_body to the horizon. */
+static long child_peak_kib(const char *arrivals_body, double horizon_s)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct hours h = {0};
+        replay(arrivals_body, horizon_s, &h);
+        free(h.n);
+        _exit(0);
+    }
+    int st;
+    struct rusage ru;
+    if (pid < 0 || wait4(pid, &st, 0, &ru) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) return -1;
+    return ru.ru_maxrss;
+}
+
 int main(void)
 {
     if (!find_traces()) {
@@ -162,6 +184,11 @@ int main(void)
                (unsigned long long)hours_bad, (unsigned long long)replayed, total);
     trace_params_free(&p);
     conf_free(c);
+
+    /* (e) memory: the whole trace against its first day */
+    long day = child_peak_kib(arr, 86400), whole = child_peak_kib(arr, horizon);
+    check_true("nasa_whole_replay_memory_is_flat", day > 0 && whole > 0 && whole <= day * 1.05,
+               "peak_rss_kib_one_day=%ld peak_rss_kib_whole=%ld ratio=%.4f", day, whole, (double)whole / (double)day);
 
     /* (c) World Cup, every minute */
     snprintf(path, sizeof path, "%s/worldcup98-per-minute/invocation_count.csv", root);
