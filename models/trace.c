@@ -11,7 +11,9 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const format_names[] = {"counts_csv", "counts", "timestamps_csv", NULL};
+static const char *const format_names[] = {"counts_csv", "counts", "timestamps_csv", "azure_functions", NULL};
+
+#define AZURE_MINUTES 1440
 
 /* The file's intervals in order: (index from the trace's start, count). */
 struct source {
@@ -22,6 +24,10 @@ struct source {
     double t0;                 /* CSV: the first row's time, s */
     int64_t last;              /* index of the last interval (or row) read, -1 before the first */
     double prev;               /* timestamps: the last row's time since the first, s */
+    unsigned day, minute;      /* azure: the day file being replayed, and the next minute of it */
+    double counts[AZURE_MINUTES]; /* azure: the chosen functions' invocations per minute of that day */
+    char *row;                 /* azure: a line buffer */
+    size_t row_cap;
     char err[256];             /* why reading stopped early, "" at a clean end */
 };
 
@@ -68,12 +74,72 @@ static int split(char *line, char **fields, int max)
     return n;
 }
 
+static bool picked(const struct trace_params *p, const char *hash)
+{
+    if (p->n_pick == 0) return true;
+    for (unsigned i = 0; i < p->n_pick; i++)
+        if (!strcmp(p->pick[i], hash)) return true;
+    return false;
+}
+
+/* Azure: reads day file `day` into counts (the chosen functions summed per minute). Calls each(ctx,
+ * hash, total) per row when each is not NULL. False with err set on a mistake. */
+static bool azure_day(struct source *s, unsigned day, void (*each)(void *ctx, const char *hash, double total), void *ctx)
+{
+    const struct trace_params *p = s->p;
+    FILE *f = fopen(p->files[day], "r");
+    if (!f) {
+        snprintf(s->err, sizeof s->err, "cannot read %s", p->files[day]);
+        return false;
+    }
+    memset(s->counts, 0, sizeof s->counts);
+    s->line = 0;
+    bool ok = true;
+    while (ok && getline(&s->row, &s->row_cap, f) > 0) {
+        s->line++;
+        if (s->line == 1) continue; /* the header */
+        char *save = NULL, *hash = NULL, *tok = strtok_r(s->row, ",\r\n", &save);
+        int col = 0;
+        double total = 0;
+        bool use = false;
+        for (; tok; tok = strtok_r(NULL, ",\r\n", &save), col++) {
+            if (col == 2) {
+                hash = tok;
+                use = picked(p, hash);
+            }
+            if (col < 4) continue;
+            char *end;
+            double v = strtod(tok, &end);
+            if (end == tok || *end || !(v >= 0) || col - 4 >= AZURE_MINUTES) {
+                ok = false;
+                break;
+            }
+            total += v;
+            if (use) s->counts[col - 4] += v;
+        }
+        if (!ok || col != 4 + AZURE_MINUTES) {
+            snprintf(s->err, sizeof s->err, "expected HashOwner,HashApp,HashFunction,Trigger and %d counts >= 0",
+                     AZURE_MINUTES);
+            ok = false;
+        } else if (each) {
+            each(ctx, hash, total);
+        }
+    }
+    fclose(f);
+    return ok;
+}
+
 static bool source_open(struct source *s, const struct trace_params *p)
 {
     memset(s, 0, sizeof *s);
     s->p = p;
     s->last = -1;
     s->time_col = s->count_col = -1;
+    if (p->format == TRACE_AZURE_FUNCTIONS) { /* days are read one at a time as the replay needs them */
+        s->minute = AZURE_MINUTES;
+        s->day = 0;
+        return p->n_files > 0;
+    }
     s->f = fopen(p->path, "r");
     if (!s->f) {
         snprintf(s->err, sizeof s->err, "cannot read the trace");
@@ -155,6 +221,18 @@ static bool source_next_request(struct source *s, double *t, double *value)
 /* The next (index, count) of the file; false at its end or on a mistake (then err is set). */
 static bool source_next(struct source *s, int64_t *index, double *count)
 {
+    if (s->p->format == TRACE_AZURE_FUNCTIONS) {
+        if (s->err[0]) return false;
+        if (s->minute == AZURE_MINUTES) { /* the next day's file */
+            unsigned next = s->last >= 0 ? s->day + 1 : 0;
+            if (next >= s->p->n_files || !azure_day(s, next, NULL, NULL)) return false;
+            s->day = next;
+            s->minute = 0;
+        }
+        *index = ++s->last;
+        *count = s->counts[s->minute++];
+        return true;
+    }
     if (!s->f || s->err[0]) return false;
     if (s->p->format == TRACE_COUNTS) {
         double v;
@@ -204,6 +282,9 @@ static void source_close(struct source *s)
 {
     if (s->f) fclose(s->f);
     s->f = NULL;
+    free(s->row);
+    s->row = NULL;
+    s->row_cap = 0;
 }
 
 /* ---- the window, gaps and looping ------------------------------------------------------------ */
@@ -308,6 +389,104 @@ void trace_close(struct trace_reader *r)
 
 /* ---- parameters ---------------------------------------------------------------------------- */
 
+/* Azure: a function's total over the files, for the top N. */
+struct volume {
+    char *hash;
+    double total;
+};
+struct volumes {
+    struct volume *v;
+    size_t n, cap;
+};
+
+static void add_volume(void *ctx, const char *hash, double total)
+{
+    struct volumes *vs = ctx;
+    if (vs->n == vs->cap) {
+        vs->cap = vs->cap ? 2 * vs->cap : 1024;
+        vs->v = sim_xrealloc(vs->v, vs->cap * sizeof *vs->v);
+    }
+    vs->v[vs->n++] = (struct volume){sim_xstrdup(hash ? hash : ""), total};
+}
+
+static int by_hash(const void *a, const void *b) { return strcmp(((const struct volume *)a)->hash, ((const struct volume *)b)->hash); }
+
+static int by_total(const void *a, const void *b)
+{
+    double x = ((const struct volume *)a)->total, y = ((const struct volume *)b)->total;
+    return x < y ? 1 : x > y ? -1 : by_hash(a, b);
+}
+
+/* `files` (in order) and `functions` ("all", a number for the top N by volume, or a list of
+ * HashFunction values) of an azure_functions trace. */
+static bool parse_azure(conf *c, const config_setting_t *g, struct trace_params *p)
+{
+    int before = conf_errors(c);
+    const config_setting_t *list = conf_list(c, g, "files", true);
+    unsigned n = list ? (unsigned)config_setting_length(list) : 0;
+    if (list && n == 0) conf_error(c, list, "needs at least one daily file");
+    p->files = sim_xcalloc(n ? n : 1, sizeof *p->files);
+    for (unsigned i = 0; i < n; i++) {
+        char path[4096];
+        FILE *f = conf_open_data_elem(c, list, i, path, sizeof path);
+        if (!f) continue;
+        fclose(f);
+        p->files[p->n_files++] = sim_xstrdup(path);
+    }
+    p->interval = 60;
+    const config_setting_t *fn = config_setting_get_member(g, "functions");
+    int64_t top = 0;
+    if (fn && config_setting_is_aggregate(fn)) {
+        const config_setting_t *names = conf_list(c, g, "functions", true);
+        unsigned m = names ? (unsigned)config_setting_length(names) : 0;
+        p->pick = sim_xcalloc(m ? m : 1, sizeof *p->pick);
+        for (unsigned i = 0; i < m; i++) {
+            const char *h = NULL;
+            if (conf_elem_string(c, names, i, &h)) p->pick[p->n_pick++] = sim_xstrdup(h);
+        }
+        if (m == 0) conf_error(c, names, "an empty list of functions");
+    } else if (fn && config_setting_type(fn) == CONFIG_TYPE_STRING) {
+        static const char *const all[] = {"all", NULL};
+        int k = 0;
+        conf_get_choice(c, g, "functions", true, all, &k);
+    } else if (fn) {
+        conf_get_int(c, g, "functions", true, 1, 1000000, &top);
+    }
+    if (conf_errors(c) != before || p->n_files != n) return false;
+    if (top > 0) { /* the top N by volume over every file */
+        struct volumes vs = {0};
+        struct source s = {0};
+        s.p = p;
+        bool ok = true;
+        unsigned d = 0;
+        for (; ok && d < p->n_files; d++) ok = azure_day(&s, d, add_volume, &vs);
+        if (!ok) conf_error_data(c, p->files[d - 1], s.line, "%s", s.err);
+        free(s.row);
+        if (ok && vs.n) {
+            qsort(vs.v, vs.n, sizeof *vs.v, by_hash);
+            size_t m = 0; /* the same function on several days: one total */
+            for (size_t i = 0; i < vs.n; i++) {
+                if (m && !strcmp(vs.v[m - 1].hash, vs.v[i].hash)) {
+                    vs.v[m - 1].total += vs.v[i].total;
+                    free(vs.v[i].hash);
+                } else {
+                    vs.v[m++] = vs.v[i];
+                }
+            }
+            qsort(vs.v, m, sizeof *vs.v, by_total);
+            size_t keep = (size_t)top < m ? (size_t)top : m;
+            p->pick = sim_xcalloc(keep, sizeof *p->pick);
+            for (size_t i = 0; i < m; i++) {
+                if (i < keep) p->pick[p->n_pick++] = vs.v[i].hash;
+                else free(vs.v[i].hash);
+            }
+        }
+        free(vs.v);
+        if (!ok) return false;
+    }
+    return true;
+}
+
 bool trace_parse(conf *c, const config_setting_t *g, struct trace_params *p)
 {
     int before = conf_errors(c);
@@ -316,17 +495,26 @@ bool trace_parse(conf *c, const config_setting_t *g, struct trace_params *p)
     p->count_column = "count";
     p->compress = p->scale = 1.0;
     char path[4096];
-    FILE *f = conf_open_data(c, g, "file", path, sizeof path);
-    if (f) fclose(f);
-    p->path = sim_xstrdup(f ? path : "");
     int format = 0;
     conf_get_choice(c, g, "format", true, format_names, &format);
     p->format = (enum trace_format)format;
+    FILE *f = NULL;
+    if (p->format == TRACE_AZURE_FUNCTIONS) {
+        if (!parse_azure(c, g, p)) return false;
+        f = stdin; /* not opened: the days are read below */
+        snprintf(path, sizeof path, "%s", p->files[0]);
+    } else {
+        f = conf_open_data(c, g, "file", path, sizeof path);
+        if (f) fclose(f);
+    }
+    p->path = sim_xstrdup(f ? path : "");
     conf_get_string(c, g, "time_column", false, &p->time_column);
     conf_get_string(c, g, "count_column", false, &p->count_column);
     conf_get_string(c, g, "value_column", false, &p->value_column);
-    p->interval = 1;
-    conf_get_duration(c, g, "interval", p->format != TRACE_TIMESTAMPS_CSV, CONF_ABOVE(0), &p->interval);
+    if (p->format != TRACE_AZURE_FUNCTIONS) p->interval = 1;
+    if (p->format != TRACE_AZURE_FUNCTIONS)
+        conf_get_duration(c, g, "interval", p->format == TRACE_COUNTS_CSV || p->format == TRACE_COUNTS, CONF_ABOVE(0),
+                          &p->interval);
     conf_get_duration(c, g, "offset", false, CONF_AT_LEAST(0), &p->offset);
     conf_get_duration(c, g, "window", false, CONF_AT_LEAST(0), &p->window);
     conf_get_double(c, g, "compress", false, CONF_IN(1e-6, 1e9), &p->compress);
@@ -361,7 +549,8 @@ bool trace_parse(conf *c, const config_setting_t *g, struct trace_params *p)
     }
     const char *why = r->src.err;
     unsigned line = r->src.line ? r->src.line : 1;
-    if (why[0]) conf_error_data(c, p->path, p->format == TRACE_COUNTS ? 1 : line, "%s", why);
+    if (why[0] && p->format == TRACE_AZURE_FUNCTIONS) conf_error_data(c, p->files[r->src.day], line, "%s", why);
+    else if (why[0]) conf_error_data(c, p->path, p->format == TRACE_COUNTS ? 1 : line, "%s", why);
     else if (p->intervals == 0)
         conf_error_in(c, g, p->offset > 0 ? "offset" : "file", "the window holds no interval of the trace (it starts "
                       "after the trace ends)");
@@ -378,4 +567,10 @@ void trace_params_free(struct trace_params *p)
 {
     free(p->path);
     p->path = NULL;
+    for (unsigned i = 0; i < p->n_files; i++) free(p->files[i]);
+    for (unsigned i = 0; i < p->n_pick; i++) free(p->pick[i]);
+    free(p->files);
+    free(p->pick);
+    p->files = p->pick = NULL;
+    p->n_files = p->n_pick = 0;
 }

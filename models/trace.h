@@ -16,7 +16,12 @@
  * (tokens) that the workload turns into CPU demand; requests replay at their own times (shaped), and
  * their times must not go backwards.
  *
- * Leaves out (for now): the Azure Functions per-minute layout, a time-zone shift.
+ * A fourth layout is the Azure Functions 2019 trace (Shahrad et al.): daily CSV files with one row
+ * per function, HashOwner,HashApp,HashFunction,Trigger then 1440 per-minute invocation counts; a
+ * function absent on a day counts zero that day. The chosen functions (all, the top N by volume over
+ * the files, or named HashFunction values) are summed per minute, one day in memory at a time.
+ *
+ * Leaves out (for now): mapping Azure functions to separate classes, a time-zone shift.
  * Invariant: intervals come out in order, one per `interval` of trace time, gaps as zeros.
  * Scale: traces of any length; O(1) memory.
  */
@@ -28,7 +33,7 @@
 
 #include "conf.h"
 
-enum trace_format { TRACE_COUNTS_CSV, TRACE_COUNTS, TRACE_TIMESTAMPS_CSV };
+enum trace_format { TRACE_COUNTS_CSV, TRACE_COUNTS, TRACE_TIMESTAMPS_CSV, TRACE_AZURE_FUNCTIONS };
 
 struct trace_params {
     char *path;                /* the file, resolved against the study file's directory (owned) */
@@ -36,6 +41,10 @@ struct trace_params {
     const char *time_column;   /* CSV: names in the header (borrowed) */
     const char *count_column;
     const char *value_column;  /* timestamps: a per-request number (e.g. tokens) for the demand; NULL none */
+    unsigned n_files;          /* azure_functions: the daily files in order (owned paths) */
+    char **files;
+    unsigned n_pick;           /* azure_functions: the functions replayed (HashFunction, owned); 0 = all */
+    char **pick;
     double interval;           /* s of trace time per count, > 0 */
     double offset;             /* s of trace time skipped at its start, >= 0 */
     double window;             /* s of trace time used from the offset; 0 = to the end */

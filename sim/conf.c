@@ -250,6 +250,17 @@ FILE *conf_open_data(conf *c, const config_setting_t *group, const char *name, c
     return f;
 }
 
+FILE *conf_open_data_elem(conf *c, const config_setting_t *list, unsigned i, char *path, size_t len)
+{
+    const char *file = NULL;
+    if (!conf_elem_string(c, list, i, &file) || file == NULL) return NULL;
+    if (file[0] == '/' || c->include_dir == NULL) snprintf(path, len, "%s", file);
+    else snprintf(path, len, "%s/%s", c->include_dir, file);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) conf_error(c, config_setting_get_elem(list, i), "cannot open %s: %s", path, strerror(errno));
+    return f;
+}
+
 void conf_error_data(conf *c, const char *file, unsigned line, const char *fmt, ...)
 {
     va_list ap;

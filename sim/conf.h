@@ -162,6 +162,9 @@ void conf_error_in(conf *c, const config_setting_t *group, const char *name, con
  * path[len]. NULL, with a diagnostic at the setting, when it is absent or cannot be opened. */
 FILE *conf_open_data(conf *c, const config_setting_t *group, const char *name, char *path, size_t len);
 
+/* As conf_open_data for element i of a list or array of file names. */
+FILE *conf_open_data_elem(conf *c, const config_setting_t *list, unsigned i, char *path, size_t len);
+
 /* Reports a mistake at line `line` of a data file: "FILE:LINE: message", counted like the others. */
 void conf_error_data(conf *c, const char *file, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -273,6 +273,62 @@ static void test_timestamps_value_gives_demand(void **state)
     diag_close(&d);
 }
 
+/* An Azure Functions 2019 day file: a header, then rows of 4 names and 1440 counts; function f gets
+ * `per_minute` in every minute. */
+static void azure_day(const char *name, const char *const *fns, const double *per_minute, int n)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("HashOwner,HashApp,HashFunction,Trigger", f);
+    for (int m = 1; m <= 1440; m++) fprintf(f, ",%d", m);
+    fputc('\n', f);
+    for (int i = 0; i < n; i++) {
+        fprintf(f, "o%d,a%d,%s,http", i, i, fns[i]);
+        for (int m = 0; m < 1440; m++) fprintf(f, ",%g", per_minute[i]);
+        fputc('\n', f);
+    }
+    fclose(f);
+}
+
+/* Two days: f1 (2/min), f2 (5/min), f3 (1/min) on day 1; f2 (1/min) and f3 (3/min) on day 2 (f1 absent).
+ * Volumes: f2 8,640, f3 5,760, f1 2,880. */
+static void test_azure_functions_layout(void **state)
+{
+    (void)state;
+    const char *d1[] = {"f1", "f2", "f3"}, *d2[] = {"f2", "f3"};
+    const double r1[] = {2, 5, 1}, r2[] = {1, 3};
+    azure_day("d01.csv", d1, r1, 3);
+    azure_day("d02.csv", d2, r2, 2);
+    struct trace_params p;
+    static double x[3000];
+    const char *files = "format = \"azure_functions\"; files = [ \"d01.csv\", \"d02.csv\" ];";
+    char body[512];
+    snprintf(body, sizeof body, "%s functions = \"all\";", files);
+    size_t n = read_all(body, x, 3000, &p);
+    assert_int_equal(n, 2880);
+    assert_close(x[0], 8, 0);
+    assert_close(x[1439], 8, 0);
+    assert_close(x[1440], 4, 0);
+    assert_close(p.mean_rps, (8.0 * 1440 + 4.0 * 1440) / (2880 * 60.0), 1e-12);
+    trace_params_free(&p);
+    snprintf(body, sizeof body, "%s functions = 2;", files); /* f2 and f3 */
+    n = read_all(body, x, 3000, &p);
+    assert_int_equal(p.n_pick, 2);
+    assert_string_equal(p.pick[0], "f2");
+    assert_string_equal(p.pick[1], "f3");
+    assert_close(x[0], 6, 0);
+    assert_close(x[2000], 4, 0);
+    trace_params_free(&p);
+    snprintf(body, sizeof body, "%s functions = [ \"f1\" ];", files);
+    n = read_all(body, x, 3000, &p);
+    assert_int_equal(n, 2880);
+    assert_close(x[10], 2, 0);
+    assert_close(x[1500], 0, 0); /* absent on day 2 */
+    trace_params_free(&p);
+}
+
 static void expect_error(const char *trace_body, const char *files_text, const char *expected)
 {
     if (files_text) write_file("t.csv", files_text);
@@ -304,6 +360,8 @@ static void test_diagnostics(void **state)
     expect_error("file = \"t.csv\"; format = \"counts_csv\"; interval = \"1s\"; offset = \"1h\";", "time,count\n0,1\n",
                  "workload.arrivals.trace.offset: the window holds no interval");
     expect_error("file = \"t.csv\"; format = \"timestamps_csv\";", "time\n0.5\n2\n1.5\n", "t.csv:4: times must not go backwards");
+    expect_error("format = \"azure_functions\"; files = [ \"t.csv\" ];", "HashOwner,HashApp,HashFunction,Trigger,1\no,a,f,http,1\n",
+                 "t.csv:2: expected HashOwner,HashApp,HashFunction,Trigger and 1440 counts");
     expect_error("file = \"t.csv\"; format = \"timestamps_csv\"; value_column = \"tokens\";", "time\n0.5\n",
                  "t.csv:1: no column \"tokens\" in the header");
 }
@@ -337,6 +395,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_horizon_and_loop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timestamps_as_given, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timestamps_value_gives_demand, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_azure_functions_layout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_diagnostics, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rate_settings_do_not_apply_to_a_trace, setup, teardown),
     };
