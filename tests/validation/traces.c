@@ -10,7 +10,8 @@
  *  (d) World Cup in the Poisson mode over its first 30 days: the trace's total lies inside the Poisson
  *      interval (at level 1 - 0.05/4) of the number of arrivals.
  *  (e) Memory stays flat: replaying the whole NASA trace (58.6 days) in a child process peaks at the
- *      resident memory of replaying its first day, within 5%.
+ *      resident memory of replaying its first day, within 512 KiB (the run-to-run noise of a 2 MiB
+ *      process; holding the trace would take 40 MiB more).
  * The traces are found at $STRATO_TRACES, else ../shared/data/traces next to the source tree, else
  * /work/shared/data/traces; a missing trace is a failure.
  *
@@ -187,7 +188,9 @@ int main(void)
 
     /* (e) memory: the whole trace against its first day */
     long day = child_peak_kib(arr, 86400), whole = child_peak_kib(arr, horizon);
-    check_true("nasa_whole_replay_memory_is_flat", day > 0 && whole > 0 && whole <= day * 1.05,
+    /* the peak RSS of a 2 MiB process varies by a few hundred KiB from run to run (where the libraries
+     * land); holding the trace would add 40 MiB (8 bytes a second) */
+    check_true("nasa_whole_replay_memory_is_flat", day > 0 && whole > 0 && whole <= day + 512,
                "peak_rss_kib_one_day=%ld peak_rss_kib_whole=%ld ratio=%.4f", day, whole, (double)whole / (double)day);
 
     /* (c) World Cup, every minute */
