@@ -7,6 +7,8 @@
  *      hour (the report rows) equal the trace's counts per hour, every hour.
  *  (c) World Cup 1998, the whole file (per minute, "YYYY-MM-DD HH:MM:SS" times with gaps): the reader's
  *      minutes equal an independent read, gaps as zeros, and the total is the file's.
+ *  (f) The whole World Cup trace (1.35 billion requests) replayed in the "even" mode at scale 1: the
+ *      arrivals of every hour equal the trace's requests in that hour.
  *  (d) World Cup in the Poisson mode over its first 30 days: the trace's total lies inside the Poisson
  *      interval (at level 1 - 0.05/4) of the number of arrivals.
  *  (e) Memory stays flat: replaying the whole NASA trace (58.6 days) in a child process peaks at the
@@ -37,7 +39,7 @@
 #include "trace.h"
 #include "workload.h"
 
-#define N_CHECKS 5
+#define N_CHECKS 6
 
 static char root[1024];
 
@@ -234,10 +236,24 @@ int main(void)
         k++;
     }
     trace_close(r);
-    free(minute);
     check_true("worldcup_reader_gives_every_minute", bad == 0 && !(fabs(got - wc_total) > 0) && k == p.intervals,
                "minutes=%llu rows=%llu zero_minutes=%llu requests=%.0f mismatches=%llu", (unsigned long long)k,
                (unsigned long long)rows, (unsigned long long)gaps, got, (unsigned long long)bad);
+    /* (f) the whole World Cup trace replayed evenly, hour by hour */
+    uint64_t wc_minutes = p.intervals;
+    snprintf(arr, sizeof arr, "within = \"even\"; trace: { %s };", body);
+    h.count = 0;
+    uint64_t all = replay(arr, (double)wc_minutes * 60.0, &h);
+    uint64_t bad_hours = 0;
+    for (size_t i = 0; i < h.count; i++) {
+        double want = 0;
+        for (size_t m = 60 * i; m < 60 * i + 60 && m < wc_minutes; m++) want += minute[m];
+        if (fabs(want - h.n[i]) > 0.5) bad_hours++;
+    }
+    check_true("worldcup_even_replay_matches_every_hour", bad_hours == 0 && !(fabs((double)all - wc_total) > 0),
+               "hours=%zu mismatched_hours=%llu arrivals=%llu trace_requests=%.0f", h.count,
+               (unsigned long long)bad_hours, (unsigned long long)all, wc_total);
+    free(minute);
     trace_params_free(&p);
     conf_free(c);
 
