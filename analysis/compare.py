@@ -10,7 +10,6 @@ DIR/compare.png: cost per month and latency (the SLO percentile, else p99) of bo
 A file that cannot be read, or a design that is not in both files, ends it with one line on stderr
 and status 2.
 """
-import argparse
 import math
 import os
 import sys
@@ -19,6 +18,7 @@ import numpy as np
 
 from analysis import plots
 from analysis.report import fmt_ci, metric_digits
+from analysis.cli import Parser, UsageError
 from analysis.strato_results import ResultsError, open_results
 
 PROG = "analysis.compare"
@@ -172,19 +172,8 @@ def chart(a, b, designs, png, names=("A", "B")):
                          handles, legend_cols=4)
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors and no exit: main() returns the status."""
-
-    def error(self, message):
-        raise _UsageError(message)
-
-
-class _UsageError(Exception):
-    pass
-
-
 def _parser():
-    p = _Parser(prog="python3 -m analysis.compare",
+    p = Parser(prog="python3 -m analysis.compare",
                 description="Compare two strato results files design by design (B - A).")
     p.add_argument("a", metavar="A.h5")
     p.add_argument("b", metavar="B.h5")
@@ -205,7 +194,7 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     try:
         args = _parser().parse_args(argv)
-    except _UsageError as e:
+    except UsageError as e:
         print(f"{PROG}: {e} (usage: python3 -m analysis.compare A.h5 B.h5 [-o DIR] [--design NAME ...])",
               file=sys.stderr)
         return 2

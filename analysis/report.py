@@ -8,7 +8,6 @@ choice saves against the others (paired differences), the summary table with its
 the differences against the baseline, the plots, the config as it was run, and where the results came
 from. A results file that cannot be read ends the program with one line on stderr and status 2.
 """
-import argparse
 import html
 import os
 import sys
@@ -16,6 +15,7 @@ import sys
 import numpy as np
 
 from analysis import plots
+from analysis.cli import Parser, UsageError
 from analysis.strato_results import ResultsError, open_results
 
 PROG = "analysis.report"
@@ -302,19 +302,8 @@ def build_report(results_path, out_dir):
     return path
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors and no exit: main() returns the status."""
-
-    def error(self, message):
-        raise _UsageError(message)
-
-
-class _UsageError(Exception):
-    pass
-
-
 def _parser():
-    p = _Parser(prog="python3 -m analysis.report",
+    p = Parser(prog="python3 -m analysis.report",
                 description="Write a strato study's report: plots and one HTML page.")
     p.add_argument("results", metavar="RESULTS.h5", help="a results file written by `strato run`")
     p.add_argument("-o", "--out", metavar="DIR",
@@ -327,7 +316,7 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     try:
         args = _parser().parse_args(argv)
-    except _UsageError as e:
+    except UsageError as e:
         print(f"{PROG}: {e} (usage: python3 -m analysis.report RESULTS.h5 [-o DIR])", file=sys.stderr)
         return 2
     except SystemExit as e:  # --help

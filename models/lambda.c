@@ -436,6 +436,16 @@ static void use_concurrency(struct lambda *l, struct fn *f, int delta)
     if (!f->p->reserved) l->unreserved_used = (uint32_t)((int64_t)l->unreserved_used + delta);
 }
 
+/* A provisioned environment beyond the count wanted goes: it no longer counts, costs or exists. */
+static void retire_provisioned(struct lambda *l, struct fn *f, uint32_t e)
+{
+    f->prov_live--;
+    f->st.provisioned--;
+    use_concurrency(l, f, -1);
+    if (l->cost) cost_lambda_provisioned(l->cost, -f->gb);
+    env_free(l, e);
+}
+
 /* Runs r in environment e of f, now; init > 0 for a cold start. */
 static void execute(struct lambda *l, unsigned fn, uint32_t e, struct request *r, double init)
 {
@@ -573,11 +583,7 @@ static void on_done(sim *s, void *self, const void *payload)
     if (v->provisioned) {
         f->prov_busy--;
         if (f->prov_live > f->prov_target) { /* provisioned concurrency was lowered meanwhile */
-            f->prov_live--;
-            f->st.provisioned--;
-            use_concurrency(l, f, -1);
-            if (l->cost) cost_lambda_provisioned(l->cost, -f->gb);
-            env_free(l, e);
+            retire_provisioned(l, f, e);
             metrics_cores_changed(l->m);
         } else {
             idle_push(l, f, e);
@@ -633,11 +639,7 @@ static void set_provisioned(struct lambda *l, unsigned fn, uint32_t count)
     while (f->prov_live > count && f->prov_idle != NONE) {
         uint32_t e = f->prov_idle;
         f->prov_idle = l->envs[e].next;
-        f->prov_live--;
-        f->st.provisioned--;
-        use_concurrency(l, f, -1);
-        if (l->cost) cost_lambda_provisioned(l->cost, -f->gb);
-        env_free(l, e);
+        retire_provisioned(l, f, e);
     }
     metrics_cores_changed(l->m);
 }
@@ -650,11 +652,7 @@ static void on_provisioned_ready(sim *s, void *self, const void *payload)
     memcpy(&e, payload, sizeof e);
     struct fn *f = &l->fns[l->envs[e].fn];
     if (f->prov_live > f->prov_target) { /* lowered while it initialised */
-        f->prov_live--;
-        f->st.provisioned--;
-        use_concurrency(l, f, -1);
-        if (l->cost) cost_lambda_provisioned(l->cost, -f->gb);
-        env_free(l, e);
+        retire_provisioned(l, f, e);
         metrics_cores_changed(l->m);
         return;
     }

@@ -92,6 +92,9 @@ else bad "SIGINT exits 130 with an incomplete file (got $rc)" "$(ls "$work")"; f
 
 # Units of work: -j 2 gives the bytes of -j 1; a run killed with SIGKILL midway and resumed gives them
 # too; leftover parts need --resume, and parts of another study are refused.
+err=$("$strato" run "$here/units.cfg" -q -o "$work/j0.h5" -j 0 2>&1); rc=$?
+if [ $rc -eq 2 ] && grep -q -- "-j: not a number of workers" <<<"$err" && [ ! -e "$work/j0.h5" ]; then ok "-j 0: exit 2, no file"
+else bad "-j 0 exits 2 without a file (got $rc)" "$err"; fi
 units() { (mkdir -p "$work/$1" && cd "$work/$1" && cp "$here/units.cfg" . && "$strato" run units.cfg -q -o out.h5 "${@:2}"); }
 if units serial -j 1 && units parallel -j 2 && cmp -s "$work/serial/out.h5" "$work/parallel/out.h5"; then
   ok "-j 2 writes the same bytes as -j 1"

@@ -25,6 +25,7 @@
 #include "ec2.h"
 #include "sim.h"
 #include "spot.h"
+#include "testdriver.h"
 #include "testheld.h"
 #include "testutil.h"
 
@@ -66,17 +67,6 @@ struct fixture {
     uint32_t next_inst;
 };
 
-static void on_stop(sim *s, void *self, const void *payload)
-{
-    (void)self;
-    (void)payload;
-    sim_stop(s);
-}
-
-static sim_handler_fn *const driver_handlers[1] = {on_stop};
-static const char *const driver_kinds[1] = {"stop"};
-static const sim_model_ops driver_ops = {"test_driver", 1, driver_handlers, driver_kinds, NULL};
-
 static void no_spot_event(void *ctx, uint32_t inst)
 {
     (void)ctx;
@@ -112,7 +102,7 @@ static struct fixture *new_fixture(void)
 static void start(struct fixture *f, sim_time horizon, bool has_lb)
 {
     f->s = sim_create(1, 0, horizon);
-    f->driver = sim_register(f->s, &driver_ops, NULL);
+    f->driver = driver_register(f->s);
     f->sp = spot_create(f->s, &f->sp_params, &(struct spot_owner){f, no_spot_event, no_spot_event, no_spot_event});
     f->c = cost_create(f->s, &f->prices, &f->billing, has_lb);
 }
@@ -120,9 +110,7 @@ static void start(struct fixture *f, sim_time horizon, bool has_lb)
 /* Runs the engine up to instant t (>= now); the caller then acts at exactly t. */
 static void run_until(struct fixture *f, sim_time t)
 {
-    sim_schedule_at(f->s, t, f->driver, 0, NULL, 0);
-    sim_run(f->s);
-    assert_int_equal(sim_now(f->s), t);
+    drive_to(f->s, f->driver, t);
 }
 
 /* Launches n instances of type t now, running at once (On-Demand, or spot when spot is true). */

@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "prices.h"
 #include "sim.h"
+#include "testdriver.h"
 #include "testheld.h"
 #include "testutil.h"
 #include "workload.h"
@@ -47,17 +48,6 @@ struct fixture {
     struct hybrid *h;
     uint64_t next_id;
 };
-
-static void on_stop(sim *s, void *self, const void *payload)
-{
-    (void)self;
-    (void)payload;
-    sim_stop(s);
-}
-
-static sim_handler_fn *const driver_handlers[1] = {on_stop};
-static const char *const driver_kinds[1] = {"stop"};
-static const sim_model_ops driver_ops = {"test_driver", 1, driver_handlers, driver_kinds, NULL};
 
 static int ignore_row(void *ctx, const struct metrics_row *row)
 {
@@ -109,7 +99,7 @@ static struct fixture *parse(const char *design, bool expect_ok)
 static void start(struct fixture *f, sim_time horizon)
 {
     f->s = sim_create(1, 0, horizon);
-    f->driver = sim_register(f->s, &driver_ops, NULL);
+    f->driver = driver_register(f->s);
     f->m = metrics_create(f->s, &(struct metrics_params){.interval = horizon, .warmup = 0}, ignore_row, NULL);
     f->cost = cost_create(f->s, &f->prices, &f->p.lambda.billing, true);
     metrics_attach_cost(f->m, f->cost);
@@ -118,9 +108,7 @@ static void start(struct fixture *f, sim_time horizon)
 
 static void run_until(struct fixture *f, sim_time t)
 {
-    sim_schedule_at(f->s, t, f->driver, 0, NULL, 0);
-    sim_run(f->s);
-    assert_int_equal(sim_now(f->s), t);
+    drive_to(f->s, f->driver, t);
 }
 
 /* A request of `demand` CPU seconds, now. */

@@ -35,6 +35,7 @@
 #include "onprem.h"
 #include "sim.h"
 #include "workload.h"
+#include "testdriver.h"
 #include "testheld.h"
 #include "testutil.h"
 
@@ -108,17 +109,6 @@ static int on_event(void *ctx, const struct metrics_event *ev)
     return 0;
 }
 
-static void on_stop(sim *s, void *self, const void *payload)
-{
-    (void)self;
-    (void)payload;
-    sim_stop(s);
-}
-
-static sim_handler_fn *const driver_handlers[1] = {on_stop};
-static const char *const driver_kinds[1] = {"stop"};
-static const sim_model_ops driver_ops = {"test_driver", 1, driver_handlers, driver_kinds, NULL};
-
 /* An onprem run of `horizon` (one report interval, so rows come only from the stops and the horizon)
  * on seed `seed`, from the design group's body; the ledger has no prices of its own (on-premises
  * lines come from the tco group alone). */
@@ -147,7 +137,7 @@ static struct fx *new_fx(const char *design, sim_time horizon, uint64_t seed)
     memset(&f->prices, 0, sizeof f->prices);
     f->billing = (struct cost_billing){.rules = 1, .requests_per_connection = 1};
     f->s = sim_create(seed, 0, horizon);
-    f->driver = sim_register(f->s, &driver_ops, f);
+    f->driver = driver_register(f->s);
     f->m = metrics_create(f->s, &(struct metrics_params){.interval = horizon, .warmup = 0}, on_row, f);
     metrics_set_event_sink(f->m, on_event, f);
     f->cost = cost_create(f->s, &f->prices, &f->billing, false);
@@ -160,9 +150,7 @@ static struct fx *new_fx(const char *design, sim_time horizon, uint64_t seed)
  * were scheduled before this call (completions, failures, repairs) have run. */
 static void run_until(struct fx *f, sim_time t)
 {
-    sim_schedule_at(f->s, t, f->driver, 0, NULL, 0);
-    sim_run(f->s);
-    assert_int_equal(sim_now(f->s), t);
+    drive_to(f->s, f->driver, t);
 }
 
 /* Runs to the horizon (the ledger is closed there by metrics). */

@@ -26,6 +26,7 @@
 #include "ec2.h"
 #include "sim.h"
 #include "spot.h"
+#include "testdriver.h"
 #include "testutil.h"
 
 #define SEC SIM_SEC
@@ -112,17 +113,6 @@ static void own_interrupt(void *ctx, uint32_t inst)
     if (f->detach_on_interrupt) spot_detach(f->sp, inst);
 }
 
-static void on_stop(sim *s, void *self, const void *payload)
-{
-    (void)self;
-    (void)payload;
-    sim_stop(s);
-}
-
-static sim_handler_fn *const driver_handlers[1] = {on_stop};
-static const char *const driver_kinds[1] = {"stop"};
-static const sim_model_ops driver_ops = {"test_driver", 1, driver_handlers, driver_kinds, NULL};
-
 static void free_fixture(struct fixture *f)
 {
     unhold(f);
@@ -159,16 +149,14 @@ static int add_pool(struct fixture *f, unsigned type, unsigned zone, double disc
 static void start(struct fixture *f, uint64_t seed, sim_time horizon)
 {
     f->s = sim_create(seed, 0, horizon);
-    f->driver = sim_register(f->s, &driver_ops, NULL);
+    f->driver = driver_register(f->s);
     f->sp = spot_create(f->s, &f->p, &(struct spot_owner){f, own_rebalance, own_notice, own_interrupt});
 }
 
 /* Runs the engine up to instant t (>= now); the caller then acts at exactly t. */
 static void run_until(struct fixture *f, sim_time t)
 {
-    sim_schedule_at(f->s, t, f->driver, 0, NULL, 0);
-    sim_run(f->s);
-    assert_int_equal(sim_now(f->s), t);
+    drive_to(f->s, f->driver, t);
 }
 
 /* The times of the records of one kind for inst (any instance when inst is UINT32_MAX). */
