@@ -1,5 +1,5 @@
 /* trace.c: streaming counts-per-interval traces and their shaping. See trace.h. */
-#define _DEFAULT_SOURCE /* timegm */
+#define _GNU_SOURCE /* timegm, strchrnul */
 #include "trace.h"
 
 #include "sim.h"
@@ -19,14 +19,16 @@ static const char *const format_names[] = {"counts_csv", "counts", "timestamps_c
 struct source {
     FILE *f;
     const struct trace_params *p;
+    struct trace_params *learn; /* class_column: while the trace is checked, the class names found go here */
     unsigned line;
     int time_col, count_col;   /* CSV (count_col: the value column of a timestamps trace, -1 none) */
-    double t0;                 /* CSV: the first row's time, s */
+    int class_col;             /* timestamps: the class column, -1 none */
+    double t0;                 /* the trace time of its first row or count, s */
     int64_t last;              /* index of the last interval (or row) read, -1 before the first */
     double prev;               /* timestamps: the last row's time since the first, s */
     unsigned day, minute;      /* azure: the day file being replayed, and the next minute of it */
-    double counts[AZURE_MINUTES]; /* azure: the chosen functions' invocations per minute of that day */
-    char buf[65536];           /* counts: read ahead */
+    double *counts;            /* azure: invocations per minute of that day, AZURE_MINUTES per stream */
+    char buf[65536];           /* read ahead (fread) */
     size_t pos, len;
     bool eof;
     char *row;                 /* azure: a line buffer */
@@ -34,9 +36,70 @@ struct source {
     char err[256];             /* why reading stopped early, "" at a clean end */
 };
 
+/* The number a whole field holds, NAN if it holds anything else. Short runs of digits (counts, tokens)
+ * are read without strtod, which costs several times more. */
+static double parse_number(const char *s)
+{
+    double x = 0;
+    const char *c = s;
+    for (; *c >= '0' && *c <= '9' && c - s < 15; c++) x = 10 * x + (*c - '0');
+    if (*c == '\0' && c > s) return x;
+    char *end;
+    x = strtod(s, &end);
+    return end != s && *end == '\0' && isfinite(x) ? x : NAN;
+}
+
+/* Days from 1970-01-01 to a date of the proleptic Gregorian calendar (the civil-from-days inverse of
+ * H. Hinnant's "chrono-compatible low-level date algorithms"). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* The n digits at s as a number, -1 if one is not a digit. */
+static int fixed_digits(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        v = 10 * v + (s[i] - '0');
+    }
+    return v;
+}
+
+/* The common "YYYY-MM-DD HH:MM:SS[.fff]" without sscanf and timegm (a timestamps trace parses one per
+ * request); NAN when s is not exactly that. */
+static double parse_fixed_time(const char *s)
+{
+    if (strlen(s) < 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':') return NAN;
+    int y = fixed_digits(s, 4), mo = fixed_digits(s + 5, 2), d = fixed_digits(s + 8, 2);
+    int h = fixed_digits(s + 11, 2), mi = fixed_digits(s + 14, 2), sec = fixed_digits(s + 17, 2);
+    if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60)
+        return NAN;
+    static const double pow10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    int64_t digits = 0;
+    int n = 0;
+    const char *f = s + 19;
+    if (*f == '.') {
+        for (f++; *f >= '0' && *f <= '9'; f++, n++)
+            if (n < 15) digits = 10 * digits + (*f - '0');
+        if (n == 0) return NAN; /* a point without digits */
+    }
+    if (*f != '\0') return NAN;
+    return (double)(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) +
+           (double)digits / pow10[n < 15 ? n : 15];
+}
+
 /* Seconds of a time value: a number, or "YYYY-MM-DD HH:MM:SS" (UTC). NAN if neither. */
 static double parse_time(const char *s)
 {
+    double fixed = parse_fixed_time(s);
+    if (!isnan(fixed)) return fixed;
     char *end;
     double v = strtod(s, &end);
     if (end != s && *end == '\0') return v;
@@ -57,32 +120,60 @@ static double parse_time(const char *s)
     return (double)timegm(&tm) + frac;
 }
 
-/* Splits a CSV line in place into at most max fields; returns how many. */
+/* Splits a CSV line in place into at most max fields, blanks around each removed; returns how many. */
 static int split(char *line, char **fields, int max)
 {
     int n = 0;
     char *s = line;
-    while (n < max) {
+    for (;;) {
+        while (*s == ' ' || *s == '\t') s++;
         fields[n++] = s;
-        char *comma = strchr(s, ',');
-        if (!comma) break;
-        *comma = '\0';
-        s = comma + 1;
+        char *e = strchrnul(s, ',');
+        char *next = *e ? e + 1 : NULL;
+        while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r')) e--;
+        *e = '\0';
+        if (!next || n == max) return n;
+        s = next;
     }
-    for (int i = 0; i < n; i++) { /* trim blanks and the line end */
-        while (isspace((unsigned char)*fields[i])) fields[i]++;
-        char *e = fields[i] + strlen(fields[i]);
-        while (e > fields[i] && isspace((unsigned char)e[-1])) *--e = '\0';
-    }
-    return n;
 }
 
-static bool picked(const struct trace_params *p, const char *hash)
+static int by_pick_hash(const void *a, const void *b)
 {
-    if (p->n_pick == 0) return true;
-    for (unsigned i = 0; i < p->n_pick; i++)
-        if (!strcmp(p->pick[i], hash)) return true;
-    return false;
+    return strcmp(((const struct trace_pick *)a)->hash, ((const struct trace_pick *)b)->hash);
+}
+
+/* Azure: the stream a function's invocations go to, -1 when it is not replayed. */
+static int stream_of(const struct trace_params *p, const char *hash)
+{
+    struct trace_pick key = {(char *)hash, 0};
+    const struct trace_pick *hit = p->n_pick ? bsearch(&key, p->pick, p->n_pick, sizeof *p->pick, by_pick_hash) : NULL;
+    if (hit) return (int)hit->stream;
+    return p->pick_rest ? (int)p->n_streams - 1 : -1;
+}
+
+/* class_column: the stream of a class name, learned while the trace is checked; -1 with err set. */
+static int class_stream(struct source *s, const char *name)
+{
+    const struct trace_params *p = s->learn ? s->learn : s->p;
+    unsigned n = 0;
+    for (; n < TRACE_MAX_STREAMS && p->stream_class[n]; n++)
+        if (!strcmp(p->stream_class[n], name)) return (int)n;
+    if (!s->learn) {
+        snprintf(s->err, sizeof s->err, "class \"%.64s\" is not among the classes found when the trace was checked", name);
+        return -1;
+    }
+    if (!name[0]) {
+        snprintf(s->err, sizeof s->err, "an empty class name in column \"%s\"", p->class_column);
+        return -1;
+    }
+    if (n == TRACE_MAX_STREAMS) {
+        snprintf(s->err, sizeof s->err, "more than %d classes in column \"%s\"", TRACE_MAX_STREAMS, p->class_column);
+        return -1;
+    }
+    s->learn->stream_class[n] = sim_xstrdup(name);
+    s->learn->stream_line[n] = s->line;
+    s->learn->n_streams = n + 1;
+    return (int)n;
 }
 
 /* Azure: reads day file `day` into counts (the chosen functions summed per minute). Calls each(ctx,
@@ -95,30 +186,30 @@ static bool azure_day(struct source *s, unsigned day, void (*each)(void *ctx, co
         snprintf(s->err, sizeof s->err, "cannot read %s", p->files[day]);
         return false;
     }
-    memset(s->counts, 0, sizeof s->counts);
+    if (!s->counts) s->counts = sim_xcalloc((size_t)p->n_streams * AZURE_MINUTES, sizeof *s->counts);
+    memset(s->counts, 0, (size_t)p->n_streams * AZURE_MINUTES * sizeof *s->counts);
     s->line = 0;
     bool ok = true;
     while (ok && getline(&s->row, &s->row_cap, f) > 0) {
         s->line++;
         if (s->line == 1) continue; /* the header */
         char *save = NULL, *hash = NULL, *tok = strtok_r(s->row, ",\r\n", &save);
-        int col = 0;
-        double total = 0;
-        bool use = false;
+        int col = 0, use = -1;
+        double total = 0, *minutes = NULL;
         for (; tok; tok = strtok_r(NULL, ",\r\n", &save), col++) {
             if (col == 2) {
                 hash = tok;
-                use = picked(p, hash);
+                use = stream_of(p, hash);
+                minutes = use >= 0 ? s->counts + (size_t)use * AZURE_MINUTES : NULL;
             }
             if (col < 4) continue;
-            char *end;
-            double v = strtod(tok, &end);
-            if (end == tok || *end || !(v >= 0) || col - 4 >= AZURE_MINUTES) {
+            double v = parse_number(tok);
+            if (!(v >= 0) || col - 4 >= AZURE_MINUTES) {
                 ok = false;
                 break;
             }
             total += v;
-            if (use) s->counts[col - 4] += v;
+            if (minutes) minutes[col - 4] += v;
         }
         if (!ok || col != 4 + AZURE_MINUTES) {
             snprintf(s->err, sizeof s->err, "expected HashOwner,HashApp,HashFunction,Trigger and %d counts >= 0",
@@ -132,12 +223,53 @@ static bool azure_day(struct source *s, unsigned day, void (*each)(void *ctx, co
     return ok;
 }
 
+/* Moves what is left of the buffer to its start and reads more after it; false at the file's end. */
+static bool refill(struct source *s)
+{
+    if (s->eof) return false;
+    memmove(s->buf, s->buf + s->pos, s->len - s->pos);
+    s->len -= s->pos;
+    s->pos = 0;
+    size_t got = fread(s->buf + s->len, 1, sizeof s->buf - s->len, s->f);
+    s->len += got;
+    if (got == 0) s->eof = true;
+    return got > 0;
+}
+
+/* The next line of a CSV file, its end removed, copied into line (cap bytes) through the buffer
+ * (fgets costs twice as much per row), counting lines; false at the file's end, or with err set for
+ * a line that does not fit. */
+static bool next_line(struct source *s, char *line, size_t cap)
+{
+    s->line++;
+    for (;;) {
+        char *nl = memchr(s->buf + s->pos, '\n', s->len - s->pos);
+        size_t n = nl ? (size_t)(nl - (s->buf + s->pos)) : s->len - s->pos;
+        if (nl || (s->eof && n > 0)) {
+            if (n >= cap) {
+                snprintf(s->err, sizeof s->err, "a line longer than %zu characters", cap - 1);
+                return false;
+            }
+            memcpy(line, s->buf + s->pos, n);
+            line[n] = '\0';
+            s->pos += n + (nl != NULL);
+            return true;
+        }
+        if (s->pos == 0 && s->len == sizeof s->buf) {
+            snprintf(s->err, sizeof s->err, "a line longer than %zu characters", cap - 1);
+            return false;
+        }
+        if (!refill(s) && s->pos == s->len) return false; /* at the end, a last line without its newline is taken */
+    }
+}
+
 static bool source_open(struct source *s, const struct trace_params *p)
 {
     memset(s, 0, sizeof *s);
     s->p = p;
     s->last = -1;
-    s->time_col = s->count_col = -1;
+    s->time_col = s->count_col = s->class_col = -1;
+    s->t0 = p->format == TRACE_COUNTS ? p->start : 0; /* an Azure day starts at its midnight */
     if (p->format == TRACE_AZURE_FUNCTIONS) { /* days are read one at a time as the replay needs them */
         s->minute = AZURE_MINUTES;
         s->day = 0;
@@ -150,8 +282,8 @@ static bool source_open(struct source *s, const struct trace_params *p)
     }
     if (p->format == TRACE_COUNTS) return true;
     char line[4096], *fields[64];
-    if (!fgets(line, sizeof line, s->f)) {
-        snprintf(s->err, sizeof s->err, "an empty file: expected a header line naming the columns");
+    if (!next_line(s, line, sizeof line)) {
+        if (!s->err[0]) snprintf(s->err, sizeof s->err, "an empty file: expected a header line naming the columns");
         return false;
     }
     s->line = 1;
@@ -168,6 +300,12 @@ static bool source_open(struct source *s, const struct trace_params *p)
             snprintf(s->err, sizeof s->err, "no column \"%s\" in the header", p->value_column);
             return false;
         }
+        for (int i = 0; p->class_column && i < n; i++)
+            if (!strcmp(fields[i], p->class_column)) s->class_col = i;
+        if (p->class_column && s->class_col < 0) {
+            snprintf(s->err, sizeof s->err, "no column \"%s\" in the header", p->class_column);
+            return false;
+        }
     }
     if (s->time_col < 0 || (s->count_col < 0 && p->format != TRACE_TIMESTAMPS_CSV)) {
         snprintf(s->err, sizeof s->err, "no column \"%s\" in the header", s->time_col < 0 ? p->time_column : p->count_column);
@@ -176,21 +314,23 @@ static bool source_open(struct source *s, const struct trace_params *p)
     return true;
 }
 
-/* Timestamps layout: the next row's time (s since the first row) and value; false at the end or on a
- * mistake (err set). */
-static bool source_next_request(struct source *s, double *t, double *value)
+/* Timestamps layout: the next row's time (s since the first row), value and stream; false at the end
+ * or on a mistake (err set). */
+static bool source_next_request(struct source *s, double *t, double *value, unsigned *stream)
 {
     if (!s->f || s->err[0]) return false;
     char line[4096], *fields[64];
-    while (fgets(line, sizeof line, s->f)) {
-        s->line++;
+    while (next_line(s, line, sizeof line)) {
         int n = split(line, fields, 64);
         if (n == 1 && fields[0][0] == '\0') continue;
         int need = s->time_col > s->count_col ? s->time_col : s->count_col;
+        if (s->class_col > need) need = s->class_col;
         if (n <= need) {
             snprintf(s->err, sizeof s->err, "expected %d columns, got %d", need + 1, n);
             return false;
         }
+        int k = s->class_col >= 0 ? class_stream(s, fields[s->class_col]) : 0;
+        if (k < 0) return false;
         double at = parse_time(fields[s->time_col]), v = NAN;
         if (isnan(at)) {
             snprintf(s->err, sizeof s->err, "expected a time (seconds or \"YYYY-MM-DD HH:MM:SS[.fff]\"), got \"%s\"",
@@ -198,9 +338,8 @@ static bool source_next_request(struct source *s, double *t, double *value)
             return false;
         }
         if (s->count_col >= 0) {
-            char *end;
-            v = strtod(fields[s->count_col], &end);
-            if (end == fields[s->count_col] || *end != '\0' || !isfinite(v)) {
+            v = parse_number(fields[s->count_col]);
+            if (isnan(v)) {
                 snprintf(s->err, sizeof s->err, "expected a number in column \"%s\", got \"%s\"", s->p->value_column,
                          fields[s->count_col]);
                 return false;
@@ -216,6 +355,7 @@ static bool source_next_request(struct source *s, double *t, double *value)
         s->prev = at - s->t0;
         *t = s->prev;
         *value = v;
+        *stream = (unsigned)k;
         return true;
     }
     return false;
@@ -227,6 +367,16 @@ static int next_number(struct source *s, double *v)
 {
     for (;;) {
         while (s->pos < s->len && isspace((unsigned char)s->buf[s->pos])) s->pos++;
+        { /* most counts are short integers followed by a blank: one pass, no strtod */
+            size_t i = s->pos;
+            double x = 0;
+            while (i < s->len && s->buf[i] >= '0' && s->buf[i] <= '9') x = 10 * x + (s->buf[i++] - '0');
+            if (i > s->pos && i - s->pos < 16 && (i < s->len ? s->buf[i] == ' ' || s->buf[i] == '\n' : s->eof)) {
+                s->pos = i;
+                *v = x;
+                return 1;
+            }
+        }
         size_t end = s->pos;
         while (end < s->len && !isspace((unsigned char)s->buf[end])) end++;
         if (s->pos < s->len && (end < s->len || s->eof)) { /* a whole token is in the buffer */
@@ -240,16 +390,11 @@ static int next_number(struct source *s, double *v)
         }
         if (s->eof) return EOF;
         if (s->pos == 0 && s->len == sizeof s->buf) return 0; /* a "number" of 64 KiB */
-        memmove(s->buf, s->buf + s->pos, s->len - s->pos); /* keep a token cut by the buffer's end */
-        s->len -= s->pos;
-        s->pos = 0;
-        size_t got = fread(s->buf + s->len, 1, sizeof s->buf - s->len, s->f);
-        s->len += got;
-        if (got == 0) s->eof = true;
+        refill(s); /* keeps a token cut by the buffer's end */
     }
 }
 
-/* The next (index, count) of the file; false at its end or on a mistake (then err is set). */
+/* The next (index, counts per stream) of the file; false at its end or on a mistake (then err is set). */
 static bool source_next(struct source *s, int64_t *index, double *count)
 {
     if (s->p->format == TRACE_AZURE_FUNCTIONS) {
@@ -261,7 +406,8 @@ static bool source_next(struct source *s, int64_t *index, double *count)
             s->minute = 0;
         }
         *index = ++s->last;
-        *count = s->counts[s->minute++];
+        for (unsigned k = 0; k < s->p->n_streams; k++) count[k] = s->counts[(size_t)k * AZURE_MINUTES + s->minute];
+        s->minute++;
         return true;
     }
     if (!s->f || s->err[0]) return false;
@@ -278,8 +424,7 @@ static bool source_next(struct source *s, int64_t *index, double *count)
         return true;
     }
     char line[4096], *fields[64];
-    while (fgets(line, sizeof line, s->f)) {
-        s->line++;
+    while (next_line(s, line, sizeof line)) {
         int n = split(line, fields, 64);
         if (n == 1 && fields[0][0] == '\0') continue; /* a blank line */
         int need = s->time_col > s->count_col ? s->time_col : s->count_col;
@@ -288,9 +433,8 @@ static bool source_next(struct source *s, int64_t *index, double *count)
             return false;
         }
         double t = parse_time(fields[s->time_col]);
-        char *end;
-        double c = strtod(fields[s->count_col], &end);
-        if (isnan(t) || end == fields[s->count_col] || *end != '\0' || !(c >= 0) || !isfinite(c)) {
+        double c = parse_number(fields[s->count_col]);
+        if (isnan(t) || !(c >= 0)) {
             snprintf(s->err, sizeof s->err, "expected a time (seconds or \"YYYY-MM-DD HH:MM:SS\") and a count >= 0");
             return false;
         }
@@ -314,7 +458,9 @@ static void source_close(struct source *s)
     if (s->f) fclose(s->f);
     s->f = NULL;
     free(s->row);
+    free(s->counts);
     s->row = NULL;
+    s->counts = NULL;
     s->row_cap = 0;
 }
 
@@ -328,7 +474,7 @@ struct trace_reader {
     int64_t have;              /* index of the pending row from the file, -1 none */
     int64_t pass;              /* timestamps: passes of the loop completed */
     double pass_len;           /* timestamps: trace seconds one pass spans */
-    double have_count;
+    double have_count[TRACE_MAX_STREAMS];
     bool file_done;
 };
 
@@ -364,12 +510,12 @@ struct trace_reader *trace_open(const struct trace_params *p)
     return r;
 }
 
-bool trace_next_request(struct trace_reader *r, double *t, double *value)
+bool trace_next_request(struct trace_reader *r, double *t, double *value, unsigned *stream)
 {
     const struct trace_params *p = r->p;
     for (;;) {
         double at, v;
-        bool got = source_next_request(&r->src, &at, &v);
+        bool got = source_next_request(&r->src, &at, &v, stream);
         if (got && at < p->offset) continue; /* before the window */
         if (got && (p->window <= 0 || at < p->offset + p->window)) {
             *t = ((double)r->pass * r->pass_len + at - p->offset) / p->compress;
@@ -393,10 +539,8 @@ bool trace_next(struct trace_reader *r, double *count)
         }
         while (!r->file_done && r->have < r->next) { /* rows before the interval wanted are skipped */
             int64_t i;
-            double c;
-            if (source_next(&r->src, &i, &c)) {
+            if (source_next(&r->src, &i, r->have_count)) {
                 r->have = i;
-                r->have_count = c;
             } else {
                 r->file_done = true;
             }
@@ -405,7 +549,8 @@ bool trace_next(struct trace_reader *r, double *count)
             if (r->end < 0 && r->p->loop && r->next > r->first && reader_start(r)) continue;
             return false;
         }
-        *count = r->have == r->next ? r->have_count : 0.0; /* a missing interval counts zero */
+        for (unsigned k = 0; k < r->p->n_streams; k++) /* a missing interval counts zero */
+            count[k] = r->have == r->next ? r->have_count[k] : 0.0;
         r->next++;
         return true;
     }
@@ -448,8 +593,9 @@ static int by_total(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : by_hash(a, b);
 }
 
-/* `files` (in order) and `functions` ("all", a number for the top N by volume, or a list of
- * HashFunction values) of an azure_functions trace. */
+/* `files` (in order), `functions` ("all", a number for the top N by volume, or a list of HashFunction
+ * values) and `classes` (names for the chosen functions in order, the rest to the last) of an
+ * azure_functions trace. */
 static bool parse_azure(conf *c, const config_setting_t *g, struct trace_params *p)
 {
     int before = conf_errors(c);
@@ -465,6 +611,18 @@ static bool parse_azure(conf *c, const config_setting_t *g, struct trace_params 
         p->files[p->n_files++] = sim_xstrdup(path);
     }
     p->interval = 60;
+    const config_setting_t *classes = conf_list(c, g, "classes", false);
+    unsigned k = classes ? (unsigned)config_setting_length(classes) : 0;
+    if (classes && k == 0) conf_error(c, classes, "an empty list of classes");
+    if (k > TRACE_MAX_STREAMS) conf_error(c, classes, "at most %d classes, got %u", TRACE_MAX_STREAMS, k);
+    p->n_streams = 0;
+    for (unsigned i = 0; i < k && i < TRACE_MAX_STREAMS; i++) {
+        const char *name = NULL;
+        if (!conf_elem_string(c, classes, i, &name)) continue;
+        p->stream_class[p->n_streams++] = sim_xstrdup(name);
+    }
+    if (p->n_streams == 0) p->n_streams = 1;
+
     const config_setting_t *fn = config_setting_get_member(g, "functions");
     int64_t top = 0;
     if (fn && config_setting_is_aggregate(fn)) {
@@ -473,15 +631,28 @@ static bool parse_azure(conf *c, const config_setting_t *g, struct trace_params 
         p->pick = sim_xcalloc(m ? m : 1, sizeof *p->pick);
         for (unsigned i = 0; i < m; i++) {
             const char *h = NULL;
-            if (conf_elem_string(c, names, i, &h)) p->pick[p->n_pick++] = sim_xstrdup(h);
+            if (!conf_elem_string(c, names, i, &h)) continue;
+            for (unsigned j = 0; j < p->n_pick; j++)
+                if (!strcmp(p->pick[j].hash, h)) conf_error(c, config_setting_get_elem(names, i), "\"%s\" is listed twice", h);
+            p->pick[p->n_pick].hash = sim_xstrdup(h);
+            p->pick[p->n_pick].stream = p->n_pick < p->n_streams ? p->n_pick : p->n_streams - 1;
+            p->n_pick++;
         }
         if (m == 0) conf_error(c, names, "an empty list of functions");
+        else if (k > m) conf_error(c, classes, "%u classes for %u functions: each class needs a function", k, m);
     } else if (fn && config_setting_type(fn) == CONFIG_TYPE_STRING) {
         static const char *const all[] = {"all", NULL};
-        int k = 0;
-        conf_get_choice(c, g, "functions", true, all, &k);
+        int choice = 0;
+        conf_get_choice(c, g, "functions", true, all, &choice);
+        p->pick_rest = true;
+        top = k > 1 ? k - 1 : 0; /* the largest functions get the classes before the last */
     } else if (fn) {
         conf_get_int(c, g, "functions", true, 1, 1000000, &top);
+        if (k > top) conf_error(c, classes, "%u classes for the top %lld functions: each class needs a function", k,
+                                (long long)top);
+    } else {
+        p->pick_rest = true; /* all, by default */
+        top = k > 1 ? k - 1 : 0;
     }
     if (conf_errors(c) != before || p->n_files != n) return false;
     if (top > 0) { /* the top N by volume over every file */
@@ -493,6 +664,7 @@ static bool parse_azure(conf *c, const config_setting_t *g, struct trace_params 
         for (; ok && d < p->n_files; d++) ok = azure_day(&s, d, add_volume, &vs);
         if (!ok) conf_error_data(c, p->files[d - 1], s.line, "%s", s.err);
         free(s.row);
+        free(s.counts);
         if (ok && vs.n) {
             qsort(vs.v, vs.n, sizeof *vs.v, by_hash);
             size_t m = 0; /* the same function on several days: one total */
@@ -506,16 +678,38 @@ static bool parse_azure(conf *c, const config_setting_t *g, struct trace_params 
             }
             qsort(vs.v, m, sizeof *vs.v, by_total);
             size_t keep = (size_t)top < m ? (size_t)top : m;
-            p->pick = sim_xcalloc(keep, sizeof *p->pick);
+            p->pick = sim_xcalloc(keep ? keep : 1, sizeof *p->pick);
             for (size_t i = 0; i < m; i++) {
-                if (i < keep) p->pick[p->n_pick++] = vs.v[i].hash;
-                else free(vs.v[i].hash);
+                if (i < keep) {
+                    unsigned rank = (unsigned)i;
+                    p->pick[p->n_pick++] = (struct trace_pick){vs.v[i].hash, rank < p->n_streams ? rank : p->n_streams - 1};
+                } else {
+                    free(vs.v[i].hash);
+                }
             }
         }
         free(vs.v);
         if (!ok) return false;
     }
+    qsort(p->pick, p->n_pick, sizeof *p->pick, by_pick_hash); /* for stream_of's bsearch */
     return true;
+}
+
+/* `start`: a count trace's first time, as seconds or a "YYYY-MM-DD HH:MM:SS" date-time. */
+static void parse_start(conf *c, const config_setting_t *g, struct trace_params *p)
+{
+    const config_setting_t *s = config_setting_get_member(g, "start");
+    if (!s) return;
+    if (p->format != TRACE_COUNTS) {
+        conf_error(c, s, "applies to the bare counts layout only (the other layouts give their own times)");
+        return;
+    }
+    double t = NAN;
+    if (config_setting_type(s) == CONFIG_TYPE_STRING) t = parse_time(config_setting_get_string(s));
+    else if (config_setting_type(s) == CONFIG_TYPE_FLOAT) t = config_setting_get_float(s);
+    else if (config_setting_is_number(s)) t = (double)config_setting_get_int64(s);
+    if (!isfinite(t)) conf_error(c, s, "expected the time of the first count: seconds, or \"YYYY-MM-DD HH:MM:SS\"");
+    else p->start = t;
 }
 
 bool trace_parse(conf *c, const config_setting_t *g, struct trace_params *p)
@@ -525,6 +719,7 @@ bool trace_parse(conf *c, const config_setting_t *g, struct trace_params *p)
     p->time_column = "time";
     p->count_column = "count";
     p->compress = p->scale = 1.0;
+    p->n_streams = 1;
     char path[4096];
     int format = 0;
     conf_get_choice(c, g, "format", true, format_names, &format);
@@ -537,11 +732,22 @@ bool trace_parse(conf *c, const config_setting_t *g, struct trace_params *p)
     } else {
         f = conf_open_data(c, g, "file", path, sizeof path);
         if (f) fclose(f);
+        static const char *const azure_only[] = {"files", "functions", "classes"};
+        for (size_t i = 0; i < sizeof azure_only / sizeof azure_only[0]; i++)
+            if (config_setting_get_member(g, azure_only[i]))
+                conf_error_in(c, g, azure_only[i], "applies to the azure_functions layout only%s",
+                              strcmp(azure_only[i], "classes") || p->format != TRACE_TIMESTAMPS_CSV
+                                  ? "" : " (name a column of classes in class_column)");
     }
     p->path = sim_xstrdup(f ? path : "");
     conf_get_string(c, g, "time_column", false, &p->time_column);
     conf_get_string(c, g, "count_column", false, &p->count_column);
     conf_get_string(c, g, "value_column", false, &p->value_column);
+    conf_get_string(c, g, "class_column", false, &p->class_column);
+    if (p->class_column && p->format != TRACE_TIMESTAMPS_CSV)
+        conf_error_in(c, g, "class_column", "applies to the timestamps_csv layout only");
+    if (p->class_column) p->n_streams = 0; /* learned from the file below */
+    parse_start(c, g, p);
     if (p->format != TRACE_AZURE_FUNCTIONS) p->interval = 1;
     if (p->format != TRACE_AZURE_FUNCTIONS)
         conf_get_duration(c, g, "interval", p->format == TRACE_COUNTS_CSV || p->format == TRACE_COUNTS, CONF_ABOVE(0),
@@ -549,46 +755,89 @@ bool trace_parse(conf *c, const config_setting_t *g, struct trace_params *p)
     conf_get_duration(c, g, "offset", false, CONF_AT_LEAST(0), &p->offset);
     conf_get_duration(c, g, "window", false, CONF_AT_LEAST(0), &p->window);
     conf_get_double(c, g, "compress", false, CONF_IN(1e-6, 1e9), &p->compress);
-    conf_get_double(c, g, "scale", false, CONF_IN(1e-12, 1e9), &p->scale);
     conf_get_bool(c, g, "loop", false, &p->loop);
+    p->aligned = config_setting_get_member(g, "time_zone") != NULL;
+    conf_get_duration(c, g, "time_zone", false, CONF_IN(-14 * 3600.0, 14 * 3600.0), &p->time_zone);
+    /* the rate: a factor, or a target for the shaped trace's mean or peak */
+    static const char *const rate_keys[] = {"scale", "mean_rps", "peak_rps"};
+    double target = NAN;
+    int rate_key = -1;
+    for (int i = 0; i < 3; i++) {
+        if (!config_setting_get_member(g, rate_keys[i])) continue;
+        if (rate_key >= 0) {
+            conf_error_in(c, g, rate_keys[i], "give one of scale, mean_rps and peak_rps; %s is already set",
+                          rate_keys[rate_key]);
+            continue;
+        }
+        rate_key = i;
+        conf_get_double(c, g, rate_keys[i], true, i == 0 ? CONF_IN(1e-12, 1e9) : CONF_IN(1e-9, 1e9),
+                        i == 0 ? &p->scale : &target);
+    }
     if (!f || conf_errors(c) != before) return false;
 
     /* read it once: its mistakes, and the shaped trace's span, mean and peak */
     struct trace_params once = *p;
     once.loop = false;
     struct trace_reader *r = reader_new(&once);
-    double total = 0, peak = 0, x, last = 0;
+    if (p->class_column) r->src.learn = &once;
+    double total = 0, peak = 0, x[TRACE_MAX_STREAMS], last = 0;
+    double by_stream[TRACE_MAX_STREAMS] = {0};
     if (p->format == TRACE_TIMESTAMPS_CSV) { /* requests, in bins of `interval` for the peak */
         double v, bin_start = 0, in_bin = 0;
-        while (!r->src.err[0] && trace_next_request(r, &x, &v)) {
-            double t = x * p->compress; /* trace seconds from the window's start */
+        unsigned k;
+        while (!r->src.err[0] && trace_next_request(r, x, &v, &k)) {
+            double t = x[0] * p->compress; /* trace seconds from the window's start */
             if (t >= bin_start + p->interval) {
                 bin_start += floor((t - bin_start) / p->interval) * p->interval;
                 in_bin = 0;
             }
             peak = ++in_bin > peak ? in_bin : peak;
             total++;
+            by_stream[k]++;
             last = t;
         }
         p->intervals = (uint64_t)total;
     } else {
-        while (!r->src.err[0] && trace_next(r, &x)) {
+        while (!r->src.err[0] && trace_next(r, x)) {
             p->intervals++;
-            total += x;
-            if (x > peak) peak = x;
+            double sum = 0;
+            for (unsigned k = 0; k < p->n_streams; k++) {
+                sum += x[k];
+                by_stream[k] += x[k];
+            }
+            total += sum;
+            if (sum > peak) peak = sum;
         }
     }
+    if (p->class_column) { /* the classes the file named, in the order it named them */
+        p->n_streams = once.n_streams;
+        memcpy(p->stream_class, once.stream_class, sizeof p->stream_class);
+        memcpy(p->stream_line, once.stream_line, sizeof p->stream_line);
+    }
+    memcpy(p->stream_requests, by_stream, sizeof by_stream);
     const char *why = r->src.err;
     unsigned line = r->src.line ? r->src.line : 1;
+    p->first_s = r->src.t0 + (p->format == TRACE_TIMESTAMPS_CSV ? p->offset : (double)r->first * p->interval);
     if (why[0] && p->format == TRACE_AZURE_FUNCTIONS) conf_error_data(c, p->files[r->src.day], line, "%s", why);
     else if (why[0]) conf_error_data(c, p->path, p->format == TRACE_COUNTS ? 1 : line, "%s", why);
     else if (p->intervals == 0)
         conf_error_in(c, g, p->offset > 0 ? "offset" : "file", "the window holds no interval of the trace (it starts "
                       "after the trace ends)");
     trace_close(r);
+    if (p->class_column && p->n_streams == 0) p->n_streams = 1; /* no request: reported above */
     double len = p->interval / p->compress; /* simulated seconds per interval */
     p->span_s = p->format == TRACE_TIMESTAMPS_CSV ? (p->window > 0 ? p->window : last + p->interval) / p->compress
                                                   : (double)p->intervals * len;
+    if (!isnan(target) && conf_errors(c) == before) { /* the scale that gives the target */
+        double unscaled = rate_key == 1 ? total / p->span_s : peak / len;
+        if (unscaled > 0) p->scale = target / unscaled;
+        else conf_error_in(c, g, rate_keys[rate_key], "cannot scale the window to a rate: it holds no request");
+    }
+    if (p->aligned) { /* the window's start at its local time of day */
+        double tod = fmod(p->first_s + p->time_zone, 86400.0);
+        if (tod < 0) tod += 86400.0;
+        p->lead_s = tod / p->compress;
+    }
     p->mean_rps = p->intervals ? total * p->scale / p->span_s : 0;
     p->peak_rps = peak * p->scale / len;
     return conf_errors(c) == before;
@@ -599,9 +848,12 @@ void trace_params_free(struct trace_params *p)
     free(p->path);
     p->path = NULL;
     for (unsigned i = 0; i < p->n_files; i++) free(p->files[i]);
-    for (unsigned i = 0; i < p->n_pick; i++) free(p->pick[i]);
+    for (unsigned i = 0; i < p->n_pick; i++) free(p->pick[i].hash);
+    for (unsigned i = 0; i < TRACE_MAX_STREAMS; i++) free(p->stream_class[i]);
     free(p->files);
     free(p->pick);
-    p->files = p->pick = NULL;
+    p->files = NULL;
+    p->pick = NULL;
+    memset(p->stream_class, 0, sizeof p->stream_class);
     p->n_files = p->n_pick = 0;
 }

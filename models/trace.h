@@ -19,11 +19,22 @@
  * A fourth layout is the Azure Functions 2019 trace (Shahrad et al.): daily CSV files with one row
  * per function, HashOwner,HashApp,HashFunction,Trigger then 1440 per-minute invocation counts; a
  * function absent on a day counts zero that day. The chosen functions (all, the top N by volume over
- * the files, or named HashFunction values) are summed per minute, one day in memory at a time.
+ * the files, or named HashFunction values) are replayed per minute, one day in memory at a time.
  *
- * Leaves out (for now): mapping Azure functions to separate classes, a time-zone shift.
+ * Classes: a trace may tell request classes apart, as streams. An Azure trace with a `classes` list
+ * gives its chosen functions, in order (by volume, or as named), to those classes one by one, the
+ * functions beyond the list to its last class; a timestamps trace with a `class_column` names each
+ * request's class. Each stream's counts come out separately; the workload maps names to classes.
+ *
+ * Time of day: with `time_zone` set, the replay keeps the trace's local time of day (its times plus
+ * the zone): simulated time 0 is the local midnight before the window's start, which then comes after
+ * a quiet lead-in, so cron schedules and scheduled scaling line up with the trace's daily cycle.
+ * Without it, simulated time 0 is the window's start.
+ *
+ * Leaves out: daylight-saving changes inside a trace (the zone is one fixed shift), files merged
+ * by time (one timestamps file per trace).
  * Invariant: intervals come out in order, one per `interval` of trace time, gaps as zeros.
- * Scale: traces of any length; O(1) memory.
+ * Scale: traces of any length; O(1) memory (an Azure day is 1440 minutes per stream).
  */
 #ifndef TRACE_H
 #define TRACE_H
@@ -35,25 +46,44 @@
 
 enum trace_format { TRACE_COUNTS_CSV, TRACE_COUNTS, TRACE_TIMESTAMPS_CSV, TRACE_AZURE_FUNCTIONS };
 
+#define TRACE_MAX_STREAMS 32 /* request classes a trace can tell apart */
+
+/* An Azure function replayed: its HashFunction and the stream (class) its invocations go to. */
+struct trace_pick {
+    char *hash;      /* owned */
+    unsigned stream;
+};
+
 struct trace_params {
     char *path;                /* the file, resolved against the study file's directory (owned) */
     enum trace_format format;
     const char *time_column;   /* CSV: names in the header (borrowed) */
     const char *count_column;
     const char *value_column;  /* timestamps: a per-request number (e.g. tokens) for the demand; NULL none */
+    const char *class_column;  /* timestamps: a column naming each request's class; NULL none */
     unsigned n_files;          /* azure_functions: the daily files in order (owned paths) */
     char **files;
-    unsigned n_pick;           /* azure_functions: the functions replayed (HashFunction, owned); 0 = all */
-    char **pick;
+    unsigned n_pick;           /* azure_functions: the functions replayed, sorted by hash */
+    struct trace_pick *pick;
+    bool pick_rest;            /* azure_functions: every other function too, into the last stream */
+    unsigned n_streams;        /* classes the trace tells apart, >= 1 */
+    char *stream_class[TRACE_MAX_STREAMS]; /* their class names (owned), NULL when the trace names none */
+    unsigned stream_line[TRACE_MAX_STREAMS]; /* class_column: the line where each name was first seen */
+    double stream_requests[TRACE_MAX_STREAMS]; /* requests of each stream in the window, unscaled */
+    double start;              /* counts: trace time of the first count (s, as the CSV layouts give it) */
+    bool aligned;              /* time_zone set: the replay keeps the trace's local time of day */
+    double time_zone;          /* s added to the trace's times to give the local clock */
+    double lead_s;             /* aligned: simulated s from local midnight to the window's start; else 0 */
     double interval;           /* s of trace time per count, > 0 */
     double offset;             /* s of trace time skipped at its start, >= 0 */
     double window;             /* s of trace time used from the offset; 0 = to the end */
     double compress;           /* trace seconds replayed per simulated second, > 0 */
-    double scale;              /* multiplies every count, > 0 */
+    double scale;              /* multiplies every count, > 0 (from `scale`, `mean_rps` or `peak_rps`) */
     bool loop;                 /* start the window again when it ends */
     /* the shaped trace, measured when it was parsed (simulated time) */
     uint64_t intervals;        /* in the window */
-    double span_s, mean_rps, peak_rps;
+    double span_s, mean_rps, peak_rps; /* span from the window's start (the lead-in not counted) */
+    double first_s;            /* trace time of the window's start, s (date-times as Unix time) */
 };
 
 /* Reads a `trace` group (and the trace itself, once, to check it). Returns false after reporting
@@ -65,13 +95,13 @@ struct trace_reader;
 
 /* Opens the trace for replay (it was checked by trace_parse). NULL if it cannot be opened any more. */
 struct trace_reader *trace_open(const struct trace_params *p);
-/* The next interval's count in the window, unscaled; false when the window is over (never with loop).
- * Count layouts only. */
+/* The next interval's counts in the window, unscaled, one per stream (count[0 .. n_streams-1]); false
+ * when the window is over (never with loop). Count layouts only. */
 bool trace_next(struct trace_reader *r, double *count);
-/* Timestamps layout: the next request's time in simulated seconds from the start of the replay
- * (offset removed, compressed, later passes of a loop shifted by the window) and its value (NaN
- * without a value column); false when the window is over (never with loop). */
-bool trace_next_request(struct trace_reader *r, double *t, double *value);
+/* Timestamps layout: the next request's time in simulated seconds from the window's start (offset
+ * removed, compressed, later passes of a loop shifted by the window; the lead-in not added), its value
+ * (NaN without a value column) and its stream; false when the window is over (never with loop). */
+bool trace_next_request(struct trace_reader *r, double *t, double *value, unsigned *stream);
 void trace_close(struct trace_reader *r);
 
 #endif

@@ -25,10 +25,14 @@ struct workload {
     struct trace_reader *trace;
     sim_time from, to;
     double rate;            /* poisson: requests/s in the interval */
+    double stream_rate[TRACE_MAX_STREAMS]; /* poisson, several streams: each one's requests/s */
     uint64_t left, done;    /* even, uniform: arrivals still to come in it, and made so far */
+    uint64_t stream_left[TRACE_MAX_STREAMS]; /* several streams: each one's arrivals still to come */
+    uint16_t next_cls;      /* a trace with classes: the class of the arrival scheduled next */
     double u;               /* uniform: the latest arrival's position in the interval, [0, 1) */
     uint64_t copies;        /* timestamps: arrivals still to make of the current request (scaling) */
     sim_time req_t;         /* timestamps: its time */
+    uint16_t req_cls;       /* timestamps: its class */
     double req_value, next_value; /* its value; the value of the arrival scheduled next */
     uint64_t n;             /* arrivals so far */
 };
@@ -64,6 +68,28 @@ static void parse_slo(conf *c, const config_setting_t *slo, struct workload_para
     conf_get_double(c, slo, "availability", false, CONF_IN(0.0, 1.0), &p->slo_availability);
 }
 
+/* The class of each stream of a trace that names classes; a name that is not a class is reported where
+ * it was written (the trace's classes list, or the line of the trace file that first named it). */
+static void map_trace_classes(conf *c, const config_setting_t *arr, struct workload_params *p)
+{
+    const struct trace_params *t = &p->trace;
+    for (unsigned s = 0; s < t->n_streams; s++) {
+        unsigned k = 0;
+        while (k < p->n_classes && strcmp(p->classes[k].name, t->stream_class[s]) != 0) k++;
+        p->trace_cls[s] = (uint16_t)k;
+        if (k < p->n_classes) continue;
+        char known[512] = "";
+        for (unsigned j = 0; j < p->n_classes; j++)
+            snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", j ? ", " : "", p->classes[j].name);
+        if (t->class_column)
+            conf_error_data(c, t->path, t->stream_line[s], "class \"%s\" (column \"%s\") is not a class of the workload "
+                            "(its classes: %s)", t->stream_class[s], t->class_column, known);
+        else
+            conf_error(c, config_setting_get_elem(conf_list(c, conf_group(c, arr, "trace", true), "classes", true), s),
+                       "\"%s\" is not a class of the workload (its classes: %s)", t->stream_class[s], known);
+    }
+}
+
 bool workload_parse(conf *c, const config_setting_t *group, struct workload_params *p)
 {
     int before = conf_errors(c);
@@ -85,6 +111,7 @@ bool workload_parse(conf *c, const config_setting_t *group, struct workload_para
         conf_get_duration(c, arr, "demand_base", false, CONF_AT_LEAST(0), &p->demand_base);
         if (p->demand_per_value > 0 && !p->trace.value_column)
             conf_error_in(c, arr, "demand_per_value", "needs a value per request: name its column in trace.value_column");
+        p->trace_classes = p->trace.stream_class[0] != NULL;
         static const char *const not_with_trace[] = {"profile", "mean_rps", "changes", "peak_to_mean", "peak_hour"};
         for (size_t i = 0; i < sizeof not_with_trace / sizeof not_with_trace[0]; i++)
             if (arr && config_setting_get_member(arr, not_with_trace[i]))
@@ -133,8 +160,11 @@ bool workload_parse(conf *c, const config_setting_t *group, struct workload_para
             for (unsigned j = 0; j + 1 < p->n_classes; j++)
                 if (strcmp(p->classes[j].name, k->name) == 0)
                     conf_error_in(c, g, "name", "duplicate class name \"%s\"", k->name);
-            k->share = n == 1 ? 1.0 : NAN;
-            conf_get_double(c, g, "share", n > 1, (struct conf_range){0.0, 1.0, true}, &k->share);
+            k->share = n == 1 || p->trace_classes ? 1.0 / n : NAN;
+            if (p->trace_classes && config_setting_get_member(g, "share"))
+                conf_error_in(c, g, "share", "does not apply: the trace gives each request's class");
+            else
+                conf_get_double(c, g, "share", n > 1 && !p->trace_classes, (struct conf_range){0.0, 1.0, true}, &k->share);
             if (!isnan(k->share)) total += k->share;
             dist_get(c, g, "cpu", CONF_UNIT_SECONDS, true, &k->cpu);
             dist_get(c, g, "response_bytes", CONF_UNIT_BYTES, false, &k->bytes);
@@ -142,6 +172,7 @@ bool workload_parse(conf *c, const config_setting_t *group, struct workload_para
         if (conf_errors(c) == before && fabs(total - 1.0) > 1e-9)
             conf_error(c, classes, "class shares must sum to 1, they sum to %.6g", total);
     }
+    if (p->trace_classes && conf_errors(c) == before) map_trace_classes(c, arr, p);
     parse_slo(c, conf_group(c, group, "slo", false), p);
     return conf_errors(c) == before;
 }
@@ -169,17 +200,46 @@ double workload_rate(const struct workload_params *p, sim_time t)
 static bool next_interval(struct workload *w)
 {
     const struct workload_params *p = w->p;
-    double count;
-    if (!w->trace || !trace_next(w->trace, &count)) return false;
+    double count[TRACE_MAX_STREAMS];
+    if (!w->trace || !trace_next(w->trace, count)) return false;
     w->from = w->to;
     w->to = w->from + sim_from_seconds(p->trace.interval / p->trace.compress);
-    double x = count * p->trace.scale;
-    w->rate = x / sim_to_seconds(w->to - w->from);
-    w->left = (uint64_t)floor(x);
-    if (x - floor(x) > 0 && gsl_rng_uniform(w->arrivals) < x - floor(x)) w->left++; /* round at random */
+    double len = sim_to_seconds(w->to - w->from);
+    w->rate = 0;
+    w->left = 0;
+    for (unsigned k = 0; k < p->trace.n_streams; k++) {
+        double x = count[k] * p->trace.scale;
+        uint64_t n = (uint64_t)floor(x);
+        if (x - floor(x) > 0 && gsl_rng_uniform(w->arrivals) < x - floor(x)) n++; /* round at random */
+        w->stream_rate[k] = x / len;
+        w->stream_left[k] = n;
+        w->rate += x / len;
+        w->left += n;
+    }
     w->done = 0;
     w->u = 0;
     return true;
+}
+
+/* The class of the next arrival of a trace with several streams: by the streams' rates (poisson), or
+ * one of the arrivals still to come in the interval, each equally likely (exact counts, so that
+ * every stream keeps its count: the one drawn is taken from left[]). */
+static uint16_t draw_class(struct workload *w, const double *rate, uint64_t *left)
+{
+    unsigned n = w->p->trace.n_streams, k = 0;
+    if (n == 1) return w->p->trace_cls[0];
+    double u = gsl_rng_uniform(w->demand);
+    if (left) { /* the j-th of the arrivals to come, counted stream by stream */
+        uint64_t j = (uint64_t)(u * (double)w->left);
+        if (j >= w->left) j = w->left - 1;
+        while (j >= left[k]) j -= left[k++];
+        left[k]--;
+    } else {
+        u *= w->rate;
+        while (k + 1 < n && u >= rate[k]) u -= rate[k++];
+        while (k > 0 && !(rate[k] > 0)) k--; /* rounding carried u past the last stream with a rate */
+    }
+    return w->p->trace_cls[k];
 }
 
 /* The next arrival of a trace at or after now, or -1 when the trace (or the horizon) is over. */
@@ -189,14 +249,17 @@ static sim_time next_traced(struct workload *w)
     if (w->p->trace.format == TRACE_TIMESTAMPS_CSV) { /* requests at their own times, scaled by copies */
         while (w->copies == 0) {
             double at, v, k = w->p->trace.scale;
-            if (!w->trace || !trace_next_request(w->trace, &at, &v)) return -1;
+            unsigned stream;
+            if (!w->trace || !trace_next_request(w->trace, &at, &v, &stream)) return -1;
             w->copies = (uint64_t)floor(k);
             if (k - floor(k) > 0 && gsl_rng_uniform(w->arrivals) < k - floor(k)) w->copies++;
-            w->req_t = sim_from_seconds(at);
+            w->req_t = sim_from_seconds(w->p->trace.lead_s + at);
             w->req_value = v;
+            w->req_cls = w->p->trace_cls[stream];
         }
         w->copies--;
         w->next_value = w->req_value;
+        w->next_cls = w->req_cls;
         return w->req_t > t ? w->req_t : t;
     }
     for (;;) {
@@ -209,6 +272,7 @@ static sim_time next_traced(struct workload *w)
                 t = w->to;
                 continue;
             }
+            if (w->p->trace_classes) w->next_cls = draw_class(w, w->stream_rate, NULL);
             return t + sim_from_seconds(gap);
         }
         if (w->left == 0) {
@@ -223,6 +287,7 @@ static sim_time next_traced(struct workload *w)
             w->u += (1.0 - w->u) * (1.0 - pow(gsl_rng_uniform_pos(w->arrivals), 1.0 / (double)w->left));
             at = w->u;
         }
+        if (w->p->trace_classes) w->next_cls = draw_class(w, NULL, w->stream_left);
         w->left--;
         w->done++;
         sim_time a = w->from + sim_from_seconds(at * len);
@@ -266,8 +331,8 @@ static void on_arrival(sim *s, void *self, const void *payload)
 {
     (void)payload;
     struct workload *w = self;
-    struct request r = {.id = w->n++, .arrival = sim_now(s)};
-    if (w->p->n_classes > 1) {
+    struct request r = {.id = w->n++, .arrival = sim_now(s), .cls = w->next_cls};
+    if (w->p->n_classes > 1 && !w->p->trace_classes) {
         double u = gsl_rng_uniform(w->demand);
         unsigned k = 0;
         while (k + 1 < w->p->n_classes && u >= w->cum_share[k]) k++;
@@ -306,7 +371,7 @@ struct workload *workload_create(sim *s, const struct workload_params *p, worklo
     w->id = sim_register(s, &ops, w);
     if (p->traced) {
         w->trace = trace_open(&p->trace);
-        w->from = w->to = sim_now(s);
+        w->from = w->to = sim_now(s) + sim_from_seconds(p->trace.lead_s);
         w->next_value = NAN;
     }
     schedule_next(w);

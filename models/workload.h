@@ -10,8 +10,13 @@
  * with the request. So replication r of every design sees exactly the same requests, and design
  * differences are paired.
  *
- * Leaves out (for now): closed-loop users, weekly and step profiles, trace replay, retries by clients,
- * request sizes (only response sizes, for data transfer).
+ * A trace (trace.h) replaces the profile: its counts per interval become arrivals inside each interval
+ * (a Poisson process, or exactly the count evenly spaced or at uniform times), its timestamps replay
+ * as given, and a trace that tells classes apart gives each request its class: with exact counts,
+ * each class keeps its own count in every interval.
+ *
+ * Leaves out (for now): closed-loop users, weekly and step profiles, retries by clients, request
+ * sizes (only response sizes, for data transfer).
  *
  * Invariant: every arrival is handed to the sink exactly once, in time order, with id 0, 1, 2, ...
  * Scale: millions of requests per simulated hour; O(1) and no allocation per request.
@@ -71,6 +76,8 @@ struct workload_params {
     enum workload_within within;
     double demand_base, demand_per_value; /* s: a timestamps trace's value v gives CPU demand base + v x per_value
                                              (per_value 0: the class's cpu distribution) */
+    bool trace_classes;   /* the trace gives each request's class (shares do not apply) */
+    uint16_t trace_cls[TRACE_MAX_STREAMS]; /* the class of each of the trace's streams */
     double mean_rps;      /* requests/s averaged over a day, > 0 */
     double peak_to_mean;  /* diurnal: peak rate / mean rate, in [1, 2] */
     double peak_hour;     /* diurnal: hour of day of the peak, [0, 24) */

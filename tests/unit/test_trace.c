@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -64,7 +65,8 @@ static conf *load(const char *text, struct diag *d)
     return c;
 }
 
-/* Parses `trace: { ... }` and returns every interval the reader gives (at most max). */
+/* Parses `trace: { ... }` and returns every interval the reader gives (at most max), its streams'
+ * counts one after another (out[i * n_streams + k]). */
 static size_t read_all(const char *group, double *out, size_t max, struct trace_params *p)
 {
     char text[1024];
@@ -78,8 +80,9 @@ static size_t read_all(const char *group, double *out, size_t max, struct trace_
     struct trace_reader *r = trace_open(p);
     assert_non_null(r);
     size_t n = 0;
-    double x;
-    while (n < max && trace_next(r, &x)) out[n++] = x;
+    double x[TRACE_MAX_STREAMS];
+    for (; n < max && trace_next(r, x); n++)
+        for (unsigned k = 0; k < p->n_streams; k++) out[n * p->n_streams + k] = x[k];
     trace_close(r);
     conf_free(c);
     diag_close(&d);
@@ -133,25 +136,34 @@ static void test_offset_window_and_loop(void **state)
     trace_params_free(&p);
 }
 
-/* Arrival times (s) a traced workload makes, recorded by its sink. */
+/* Arrival times (s) and classes a traced workload makes, recorded by its sink. */
 static double times[256];
+static unsigned cls[256];
 static size_t n_times;
+static size_t per_class_minute[4][4]; /* arrivals of class k in minute m (m < 4) */
 
 static void record(void *ctx, const struct request *r)
 {
     (void)ctx;
-    if (n_times < sizeof times / sizeof times[0]) times[n_times] = sim_to_seconds(r->arrival);
+    if (n_times < sizeof times / sizeof times[0]) {
+        times[n_times] = sim_to_seconds(r->arrival);
+        cls[n_times] = r->cls;
+    }
+    size_t m = (size_t)(sim_to_seconds(r->arrival) / 60.0);
+    if (m < 4 && r->cls < 4) per_class_minute[r->cls][m]++;
     n_times++;
 }
+
+/* The workload's classes in arrivals(): one class "a" unless a test sets another list. */
+static const char *classes_text = "( { name = \"a\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; } )";
 
 /* Runs a traced workload with the given arrivals settings to the horizon; returns its arrivals. */
 static size_t arrivals(const char *arrivals_body, double horizon_s)
 {
-    char text[1024];
-    snprintf(text, sizeof text,
-             "workload: { arrivals: { process = \"trace\"; %s };\n"
-             "  classes = ( { name = \"a\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; } ); };\n",
-             arrivals_body);
+    char text[2048];
+    snprintf(text, sizeof text, "workload: { arrivals: { process = \"trace\"; %s };\n  classes = %s; };\n",
+             arrivals_body, classes_text);
+    memset(per_class_minute, 0, sizeof per_class_minute);
     struct diag d;
     conf *c = load(text, &d);
     struct workload_params w;
@@ -233,6 +245,10 @@ static void test_timestamps_as_given(void **state)
     assert_close(times[0], 0.125, 1e-9);
     assert_close(times[1], 0.125, 1e-9);
     assert_close(times[2], 1.0, 1e-9);
+    write_file("n.csv", "t\n0\n1"); /* the last row without its newline (as in the Azure LLM trace) */
+    assert_int_equal(arrivals("trace: { file = \"n.csv\"; format = \"timestamps_csv\"; time_column = \"t\"; };", 100), 2);
+    write_file("n.csv", "time,count\n0,1\n1,2");
+    assert_int_equal(arrivals("within = \"even\"; trace: { file = \"n.csv\"; format = \"counts_csv\"; interval = \"1s\"; };", 100), 3);
     snprintf(body, sizeof body, "%swindow = \"1s\"; loop = true; };", base);
     assert_int_equal(arrivals(body, 2.9), 6); /* 0, 0.75, then 1, 1.75, then 2, 2.75 */
     assert_close(times[3], 1.75, 1e-9);
@@ -316,8 +332,8 @@ static void test_azure_functions_layout(void **state)
     snprintf(body, sizeof body, "%s functions = 2;", files); /* f2 and f3 */
     n = read_all(body, x, 3000, &p);
     assert_int_equal(p.n_pick, 2);
-    assert_string_equal(p.pick[0], "f2");
-    assert_string_equal(p.pick[1], "f3");
+    assert_string_equal(p.pick[0].hash, "f2");
+    assert_string_equal(p.pick[1].hash, "f3");
     assert_close(x[0], 6, 0);
     assert_close(x[2000], 4, 0);
     trace_params_free(&p);
@@ -329,14 +345,146 @@ static void test_azure_functions_layout(void **state)
     trace_params_free(&p);
 }
 
+/* Classes of an Azure trace (the two days of test_azure_functions_layout): the top two functions go to
+ * "big" (f2) and "small" (f3); with "all", the largest goes to "top" and every other to "rest"; named
+ * functions beyond the list of classes go to its last class. Each stream comes out per minute. */
+static void test_azure_functions_to_classes(void **state)
+{
+    (void)state;
+    const char *d1[] = {"f1", "f2", "f3"}, *d2[] = {"f2", "f3"};
+    const double r1[] = {2, 5, 1}, r2[] = {1, 3};
+    azure_day("d01.csv", d1, r1, 3);
+    azure_day("d02.csv", d2, r2, 2);
+    struct trace_params p;
+    static double x[2 * 3000];
+    const char *files = "format = \"azure_functions\"; files = [ \"d01.csv\", \"d02.csv\" ];";
+    char body[512];
+    snprintf(body, sizeof body, "%s functions = 2; classes = [ \"big\", \"small\" ];", files);
+    assert_int_equal(read_all(body, x, 3000, &p), 2880);
+    assert_int_equal(p.n_streams, 2);
+    assert_string_equal(p.stream_class[0], "big");
+    assert_close(x[0], 5, 0);         /* minute 0: f2 */
+    assert_close(x[1], 1, 0);         /* minute 0: f3 */
+    assert_close(x[2 * 1440], 1, 0);  /* day 2 */
+    assert_close(x[2 * 1440 + 1], 3, 0);
+    assert_close(p.stream_requests[0], 8640, 0);
+    assert_close(p.stream_requests[1], 5760, 0);
+    trace_params_free(&p);
+    snprintf(body, sizeof body, "%s functions = \"all\"; classes = [ \"top\", \"rest\" ];", files);
+    assert_int_equal(read_all(body, x, 3000, &p), 2880);
+    assert_close(x[0], 5, 0);         /* f2 */
+    assert_close(x[1], 3, 0);         /* f1 + f3 */
+    assert_close(x[2 * 1440 + 1], 3, 0); /* f3 alone: f1 is absent on day 2 */
+    trace_params_free(&p);
+    snprintf(body, sizeof body, "%s functions = [ \"f3\", \"f1\", \"f2\" ]; classes = [ \"x\", \"y\" ];", files);
+    assert_int_equal(read_all(body, x, 3000, &p), 2880);
+    assert_close(x[0], 1, 0);         /* f3 */
+    assert_close(x[1], 7, 0);         /* f1 + f2 */
+    trace_params_free(&p);
+}
+
+/* The classes reach the requests: with exact counts (even, uniform) every class keeps its count in
+ * every minute; in the Poisson mode each class's arrivals over a day lie within 5 standard deviations
+ * of its trace count. Shares do not apply when the trace gives the classes. */
+static void test_trace_classes_reach_the_requests(void **state)
+{
+    (void)state;
+    const char *d1[] = {"f1", "f2", "f3"}, *d2[] = {"f2", "f3"};
+    const double r1[] = {2, 5, 1}, r2[] = {1, 3};
+    azure_day("d01.csv", d1, r1, 3);
+    azure_day("d02.csv", d2, r2, 2);
+    classes_text = "( { name = \"rest\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; },"
+                   "  { name = \"top\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; } )";
+    const char *trace = "trace: { format = \"azure_functions\"; files = [ \"d01.csv\", \"d02.csv\" ]; "
+                        "functions = \"all\"; classes = [ \"top\", \"rest\" ]; };";
+    char body[512];
+    for (int mode = 0; mode < 2; mode++) {
+        snprintf(body, sizeof body, "within = \"%s\"; %s", mode ? "uniform" : "even", trace);
+        assert_int_equal(arrivals(body, 240), 4 * 8);
+        for (int m = 0; m < 4; m++) {
+            assert_int_equal(per_class_minute[1][m], 5); /* "top" is the workload's class 1 */
+            assert_int_equal(per_class_minute[0][m], 3);
+        }
+    }
+    snprintf(body, sizeof body, "within = \"poisson\"; %s", trace);
+    n_times = 0;
+    size_t n = arrivals(body, 86400);
+    assert_true(fabs((double)n - 11520.0) < 5 * sqrt(11520.0));
+    classes_text = "( { name = \"a\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; } )";
+}
+
+/* A timestamps trace's class column names each request's class (learned in the order the file names
+ * them, matched to the workload's classes by name). */
+static void test_timestamps_class_column(void **state)
+{
+    (void)state;
+    write_file("r.csv", "t,model\n0,chat\n0.5,code\n1,chat\n1.5,chat\n");
+    classes_text = "( { name = \"code\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; },"
+                   "  { name = \"chat\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; } )";
+    size_t n = arrivals("trace: { file = \"r.csv\"; format = \"timestamps_csv\"; time_column = \"t\"; "
+                        "class_column = \"model\"; };", 10);
+    assert_int_equal(n, 4);
+    assert_int_equal(cls[0], 1);
+    assert_int_equal(cls[1], 0);
+    assert_int_equal(cls[2], 1);
+    assert_int_equal(cls[3], 1);
+    classes_text = "( { name = \"a\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; } )";
+}
+
+/* Rate scaling to a target: counts 1, 3, 2 per second have a mean of 2 and a peak of 3 requests/s. */
+static void test_scale_to_a_mean_or_a_peak(void **state)
+{
+    (void)state;
+    write_file("t.txt", "1 3 2");
+    struct trace_params p;
+    double x[8];
+    read_all("file = \"t.txt\"; format = \"counts\"; interval = \"1s\"; mean_rps = 10.0;", x, 8, &p);
+    assert_close(p.scale, 5.0, 1e-12);
+    assert_close(p.mean_rps, 10.0, 1e-12);
+    assert_close(p.peak_rps, 15.0, 1e-12);
+    trace_params_free(&p);
+    read_all("file = \"t.txt\"; format = \"counts\"; interval = \"1s\"; compress = 2.0; peak_rps = 12.0;", x, 8, &p);
+    assert_close(p.scale, 2.0, 1e-12); /* compressed, the peak is 6 requests/s */
+    assert_close(p.mean_rps, 8.0, 1e-12);
+    trace_params_free(&p);
+}
+
+/* A time zone lays the replay on the local clock: the window's start comes at its local time of day. */
+static void test_time_zone(void **state)
+{
+    (void)state;
+    write_file("t.csv", "time,count\n2000-01-01 06:30:00,2\n2000-01-01 06:31:00,4\n");
+    const char *csv = "within = \"even\"; trace: { file = \"t.csv\"; format = \"counts_csv\"; interval = \"1m\"; ";
+    char body[512];
+    snprintf(body, sizeof body, "%s };", csv); /* no zone: the window's start is time 0 */
+    assert_int_equal(arrivals(body, 1e6), 6);
+    assert_close(times[0], 15, 1e-9);
+    snprintf(body, sizeof body, "%s time_zone = \"+2h\"; };", csv); /* 08:30 local */
+    assert_int_equal(arrivals(body, 1e6), 6);
+    assert_close(times[0], 8.5 * 3600 + 15, 1e-9);
+    assert_close(times[2], 8.5 * 3600 + 60 + 7.5, 1e-9);
+    snprintf(body, sizeof body, "%s time_zone = \"-8h\"; offset = \"1m\"; };", csv); /* 22:31 the day before */
+    assert_int_equal(arrivals(body, 1e6), 4);
+    assert_close(times[0], (22 * 60 + 31) * 60.0 + 7.5, 1e-9);
+    snprintf(body, sizeof body, "%s time_zone = \"+2h\"; compress = 2.0; };", csv); /* a day in 12 hours */
+    arrivals(body, 1e6);
+    assert_close(times[0], 8.5 * 3600 / 2 + 7.5, 1e-9);
+    write_file("t.txt", "1");
+    assert_int_equal(arrivals("within = \"even\"; trace: { file = \"t.txt\"; format = \"counts\"; interval = \"1s\"; "
+                              "start = \"1995-07-01 00:00:01\"; time_zone = \"-4h\"; };", 1e6), 1);
+    assert_close(times[0], 20 * 3600 + 1.5, 1e-9);
+    write_file("r.csv", "t\n86500.25\n");
+    assert_int_equal(arrivals("trace: { file = \"r.csv\"; format = \"timestamps_csv\"; time_column = \"t\"; "
+                              "time_zone = \"0s\"; };", 1e6), 1);
+    assert_close(times[0], 100.25, 1e-9);
+}
+
 static void expect_error(const char *trace_body, const char *files_text, const char *expected)
 {
     if (files_text) write_file("t.csv", files_text);
-    char text[1024];
-    snprintf(text, sizeof text,
-             "workload: { arrivals: { process = \"trace\"; trace: { %s }; };\n"
-             "  classes = ( { name = \"a\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; } ); };\n",
-             trace_body);
+    char text[2048];
+    snprintf(text, sizeof text, "workload: { arrivals: { process = \"trace\"; trace: { %s }; };\n  classes = %s; };\n",
+             trace_body, classes_text);
     struct diag d;
     conf *c = load(text, &d);
     struct workload_params w;
@@ -364,6 +512,33 @@ static void test_diagnostics(void **state)
                  "t.csv:2: expected HashOwner,HashApp,HashFunction,Trigger and 1440 counts");
     expect_error("file = \"t.csv\"; format = \"timestamps_csv\"; value_column = \"tokens\";", "time\n0.5\n",
                  "t.csv:1: no column \"tokens\" in the header");
+    expect_error("file = \"t.csv\"; format = \"timestamps_csv\"; class_column = \"model\";", "time,model\n0.5,a\n1,zz\n",
+                 "t.csv:3: class \"zz\" (column \"model\") is not a class of the workload (its classes: a)");
+    expect_error("file = \"t.csv\"; format = \"timestamps_csv\"; class_column = \"model\";", "time,model\n0.5,a\n1,\n",
+                 "t.csv:3: an empty class name in column \"model\"");
+    expect_error("file = \"t.csv\"; format = \"counts_csv\"; interval = \"1s\"; class_column = \"k\";", "time,count\n0,1\n",
+                 "workload.arrivals.trace.class_column: applies to the timestamps_csv layout only");
+    expect_error("file = \"t.csv\"; format = \"timestamps_csv\"; classes = [ \"a\" ];", "time\n0\n",
+                 "workload.arrivals.trace.classes: applies to the azure_functions layout only (name a column");
+    expect_error("file = \"t.csv\"; format = \"counts_csv\"; interval = \"1s\"; start = 5;", "time,count\n0,1\n",
+                 "workload.arrivals.trace.start: applies to the bare counts layout only");
+    expect_error("file = \"t.csv\"; format = \"counts\"; interval = \"1s\"; start = \"yesterday\";", "1\n",
+                 "workload.arrivals.trace.start: expected the time of the first count");
+    expect_error("file = \"t.csv\"; format = \"counts\"; interval = \"1s\"; scale = 2.0; mean_rps = 3.0;", "1\n",
+                 "workload.arrivals.trace.mean_rps: give one of scale, mean_rps and peak_rps; scale is already set");
+    expect_error("file = \"t.csv\"; format = \"counts\"; interval = \"1s\"; peak_rps = 3.0;", "0 0\n",
+                 "workload.arrivals.trace.peak_rps: cannot scale the window to a rate: it holds no request");
+    expect_error("file = \"t.csv\"; format = \"counts\"; interval = \"1s\"; time_zone = \"15h\";", "1\n",
+                 "workload.arrivals.trace.time_zone:");
+    const char *d1[] = {"f1", "f2"};
+    const double r1[] = {2, 5};
+    azure_day("d01.csv", d1, r1, 2);
+    expect_error("format = \"azure_functions\"; files = [ \"d01.csv\" ]; functions = 1; classes = [ \"a\", \"b\" ];", NULL,
+                 "workload.arrivals.trace.classes: 2 classes for the top 1 functions");
+    expect_error("format = \"azure_functions\"; files = [ \"d01.csv\" ]; classes = [ \"a\", \"nope\" ];", NULL,
+                 "workload.arrivals.trace.classes.[1]: \"nope\" is not a class of the workload (its classes: a)");
+    expect_error("format = \"azure_functions\"; files = [ \"d01.csv\" ]; functions = [ \"f1\", \"f1\" ];", NULL,
+                 "\"f1\" is listed twice");
 }
 
 static void test_rate_settings_do_not_apply_to_a_trace(void **state)
@@ -396,6 +571,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_timestamps_as_given, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timestamps_value_gives_demand, setup, teardown),
         cmocka_unit_test_setup_teardown(test_azure_functions_layout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_azure_functions_to_classes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trace_classes_reach_the_requests, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timestamps_class_column, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scale_to_a_mean_or_a_peak, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_time_zone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_diagnostics, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rate_settings_do_not_apply_to_a_trace, setup, teardown),
     };

@@ -9,8 +9,12 @@
  *      minutes equal an independent read, gaps as zeros, and the total is the file's.
  *  (f) The whole World Cup trace (1.35 billion requests) replayed in the "even" mode at scale 1: the
  *      arrivals of every hour equal the trace's requests in that hour.
- *  (d) World Cup in the Poisson mode over its first 30 days: the trace's total lies inside the Poisson
- *      interval (at level 1 - 0.05/4) of the number of arrivals.
+ *  (d) Both whole traces replayed in the Poisson mode at scale 1 (NASA: 3.46 M arrivals, World Cup:
+ *      1.35 billion): every hour's arrivals are Poisson with the trace's count of that hour. An hour
+ *      the trace leaves empty gets none; Pearson's statistic sum (O - E)^2 / E over the other hours
+ *      lies inside its normal interval (mean H, variance sum 2 + 1/E, exact for Poisson counts) at
+ *      level 1 - 0.05/7, so hours are neither more nor less variable than Poisson; and the trace's
+ *      total lies inside the Poisson interval of the arrivals.
  *  (e) Memory stays flat: replaying the whole NASA trace (58.6 days) in a child process peaks at the
  *      resident memory of replaying its first day, within 512 KiB (the run-to-run noise of a 2 MiB
  *      process; holding the trace would take 40 MiB more).
@@ -37,31 +41,12 @@
 #include "metrics.h"
 #include "sim.h"
 #include "trace.h"
+#include "traces.h"
 #include "workload.h"
 
-#define N_CHECKS 6
+#define N_CHECKS 7
 
 static char root[1024];
-
-static bool find_traces(void)
-{
-    const char *env = getenv("STRATO_TRACES");
-    char guess[1024];
-    snprintf(guess, sizeof guess, "%s", __FILE__);
-    char *cut = strstr(guess, "/tests/validation/traces.c");
-    if (cut) snprintf(cut, sizeof guess - (size_t)(cut - guess), "/../shared/data/traces");
-    const char *candidates[] = {env, cut ? guess : NULL, "/work/shared/data/traces"};
-    for (size_t i = 0; i < 3; i++) {
-        if (!candidates[i]) continue;
-        char probe[1200];
-        snprintf(probe, sizeof probe, "%s/nasa-http-1995-per-second/workload.txt", candidates[i]);
-        if (access(probe, R_OK) == 0) {
-            snprintf(root, sizeof root, "%s", candidates[i]);
-            return true;
-        }
-    }
-    return false;
-}
 
 /* A trace's params from a `trace` group body (the file path made absolute). */
 static conf *parse_trace(const char *body, struct trace_params *p)
@@ -121,6 +106,31 @@ static uint64_t replay(const char *arrivals_body, double horizon_s, struct hours
     return n;
 }
 
+/* Case (d): the hours of a Poisson-mode replay (h) against the trace's hours (want), see the top. */
+static void check_poisson_hours(const char *name, const struct hours *h, const double *want, size_t hours)
+{
+    double level = 1.0 - 0.05 / N_CHECKS, z = gsl_cdf_ugaussian_Pinv(1 - (1 - level) / 2);
+    double x2 = 0, var = 0, busy = 0, total = 0, got = 0;
+    uint64_t empty_bad = 0;
+    for (size_t i = 0; i < hours && i < h->count; i++) {
+        got += h->n[i];
+        total += want[i];
+        if (!(want[i] > 0)) {
+            empty_bad += h->n[i] > 0;
+            continue;
+        }
+        x2 += (h->n[i] - want[i]) * (h->n[i] - want[i]) / want[i];
+        var += 2 + 1 / want[i];
+        busy++;
+    }
+    double zx = (x2 - busy) / sqrt(var);
+    double lo = got - z * sqrt(got), hi = got + z * sqrt(got); /* counts of millions: the normal limit */
+    check_true(name, h->count == hours && empty_bad == 0 && fabs(zx) < z && total >= lo && total <= hi,
+               "hours=%zu busy_hours=%.0f pearson=%.1f (mean %.0f, z=%.2f, bound %.2f) empty_hours_with_arrivals=%llu "
+               "arrivals=%.0f trace_requests=%.0f poisson_ci=[%.0f,%.0f]",
+               h->count, busy, x2, busy, zx, z, (unsigned long long)empty_bad, got, total, lo, hi);
+}
+
 /* Peak resident memory (KiB) of a child process that replays arrivals_body to the horizon. */
 static long child_peak_kib(const char *arrivals_body, double horizon_s)
 {
@@ -140,7 +150,7 @@ static long child_peak_kib(const char *arrivals_body, double horizon_s)
 
 int main(void)
 {
-    if (!find_traces()) {
+    if (!traces_find(root, sizeof root)) {
         fprintf(stderr, "validate_traces: the traces are not where they should be: set STRATO_TRACES to "
                         "shared/data/traces\n");
         printf("0 passed, 1 failed\n");
@@ -176,10 +186,13 @@ int main(void)
     uint64_t replayed = replay(arr, horizon, &h);
     f = fopen(path, "r");
     uint64_t hours_bad = 0;
+    size_t nasa_hours = h.count;
+    double *nasa_want = calloc(nasa_hours, sizeof *nasa_want);
     for (size_t i = 0; i < h.count; i++) {
         double want = 0;
         for (int k = 0; k < 3600 && fscanf(f, "%lf", &y) == 1; k++) want += y;
         if (fabs(want - h.n[i]) > 0.5) hours_bad++;
+        nasa_want[i] = want;
     }
     fclose(f);
     check_true("nasa_even_replay_matches_every_hour", hours_bad == 0 && !(fabs((double)replayed - total) > 0),
@@ -188,7 +201,15 @@ int main(void)
     trace_params_free(&p);
     conf_free(c);
 
+    /* (d) NASA replayed in the Poisson mode, per hour */
+    snprintf(arr, sizeof arr, "within = \"poisson\"; trace: { %s };", body);
+    h.count = 0;
+    replay(arr, horizon, &h);
+    check_poisson_hours("nasa_poisson_replay_hours_are_poisson", &h, nasa_want, nasa_hours);
+    free(nasa_want);
+
     /* (e) memory: the whole trace against its first day */
+    snprintf(arr, sizeof arr, "within = \"even\"; trace: { %s };", body);
     long day = child_peak_kib(arr, 86400), whole = child_peak_kib(arr, horizon);
     /* the peak RSS of a 2 MiB process varies by a few hundred KiB from run to run (where the libraries
      * land); holding the trace would add 40 MiB (8 bytes a second) */
@@ -253,32 +274,18 @@ int main(void)
     check_true("worldcup_even_replay_matches_every_hour", bad_hours == 0 && !(fabs((double)all - wc_total) > 0),
                "hours=%zu mismatched_hours=%llu arrivals=%llu trace_requests=%.0f", h.count,
                (unsigned long long)bad_hours, (unsigned long long)all, wc_total);
-    free(minute);
-    trace_params_free(&p);
-    conf_free(c);
 
-    /* (d) World Cup, first 30 days, Poisson within each minute: the total against the Poisson interval */
-    char body30[2048];
-    snprintf(body30, sizeof body30, "%s window = \"30d\";", body);
-    snprintf(arr, sizeof arr, "within = \"poisson\"; trace: { %s };", body30);
-    c = parse_trace(body30, &p);
-    double expected = p.mean_rps * p.span_s;
+    /* (d) the whole World Cup trace in the Poisson mode, hour by hour */
+    size_t wc_hours = h.count;
+    double *wc_want = calloc(wc_hours, sizeof *wc_want);
+    for (size_t i = 0; i < wc_hours; i++)
+        for (size_t m = 60 * i; m < 60 * i + 60 && m < wc_minutes; m++) wc_want[i] += minute[m];
+    snprintf(arr, sizeof arr, "within = \"poisson\"; trace: { %s };", body);
     h.count = 0;
-    uint64_t n30 = replay(arr, p.span_s, &h);
-    double level = 1.0 - 0.05 / N_CHECKS, a = 1.0 - level;
-    double lo, hi, nn = (double)n30; /* Garwood's exact interval; for large counts (where GSL's inverse does not
-                                         converge) its normal limit, n +- z sqrt(n), which differs by < 1e-3 */
-    if (nn < 1e5) {
-        lo = nn > 0 ? gsl_cdf_chisq_Pinv(a / 2, 2.0 * nn) / 2 : 0;
-        hi = gsl_cdf_chisq_Pinv(1 - a / 2, 2.0 * nn + 2) / 2;
-    } else {
-        double z = gsl_cdf_ugaussian_Pinv(1 - a / 2);
-        lo = nn - z * sqrt(nn);
-        hi = nn + z * sqrt(nn);
-    }
-    check_true("worldcup_poisson_replay_total_in_poisson_ci", expected >= lo && expected <= hi,
-               "days=30 trace_requests=%.0f arrivals=%llu poisson_ci=[%.0f,%.0f]", expected, (unsigned long long)n30, lo,
-               hi);
+    replay(arr, (double)wc_minutes * 60.0, &h);
+    check_poisson_hours("worldcup_poisson_replay_hours_are_poisson", &h, wc_want, wc_hours);
+    free(wc_want);
+    free(minute);
     trace_params_free(&p);
     conf_free(c);
     free(h.n);
