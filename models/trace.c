@@ -15,6 +15,12 @@ static const char *const format_names[] = {"counts_csv", "counts", "timestamps_c
 
 #define AZURE_MINUTES 1440
 
+/* The date of the last time parsed, and its first second: consecutive rows share their date. */
+struct date_cache {
+    char date[10];
+    int64_t day_s;
+};
+
 /* The file's intervals in order: (index from the trace's start, count). */
 struct source {
     FILE *f;
@@ -28,6 +34,7 @@ struct source {
     double prev;               /* timestamps: the last row's time since the first, s */
     unsigned day, minute;      /* azure: the day file being replayed, and the next minute of it */
     double *counts;            /* azure: invocations per minute of that day, AZURE_MINUTES per stream */
+    struct date_cache dates;   /* CSV: the date of the last row */
     char buf[65536];           /* read ahead (fread) */
     size_t pos, len;
     bool eof;
@@ -73,14 +80,24 @@ static int fixed_digits(const char *s, int n)
 }
 
 /* The common "YYYY-MM-DD HH:MM:SS[.fff]" without sscanf and timegm (a timestamps trace parses one per
- * request); NAN when s is not exactly that. */
-static double parse_fixed_time(const char *s)
+ * request); NAN when s is not exactly that. cache may be NULL. */
+static double parse_fixed_time(const char *s, struct date_cache *cache)
 {
-    if (strlen(s) < 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':') return NAN;
-    int y = fixed_digits(s, 4), mo = fixed_digits(s + 5, 2), d = fixed_digits(s + 8, 2);
+    if (strnlen(s, 19) < 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':') return NAN;
+    int64_t day_s;
+    if (cache && memcmp(cache->date, s, 10) == 0) {
+        day_s = cache->day_s;
+    } else {
+        int y = fixed_digits(s, 4), mo = fixed_digits(s + 5, 2), d = fixed_digits(s + 8, 2);
+        if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31) return NAN;
+        day_s = days_from_civil(y, mo, d) * 86400;
+        if (cache) {
+            memcpy(cache->date, s, 10);
+            cache->day_s = day_s;
+        }
+    }
     int h = fixed_digits(s + 11, 2), mi = fixed_digits(s + 14, 2), sec = fixed_digits(s + 17, 2);
-    if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60)
-        return NAN;
+    if (h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60) return NAN;
     static const double pow10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
     int64_t digits = 0;
     int n = 0;
@@ -91,14 +108,14 @@ static double parse_fixed_time(const char *s)
         if (n == 0) return NAN; /* a point without digits */
     }
     if (*f != '\0') return NAN;
-    return (double)(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) +
+    return (double)(day_s + h * 3600 + mi * 60 + sec) +
            (double)digits / pow10[n < 15 ? n : 15];
 }
 
-/* Seconds of a time value: a number, or "YYYY-MM-DD HH:MM:SS" (UTC). NAN if neither. */
-static double parse_time(const char *s)
+/* Seconds of a time value: a number, or "YYYY-MM-DD HH:MM:SS" (UTC). NAN if neither. cache may be NULL. */
+static double parse_time(const char *s, struct date_cache *cache)
 {
-    double fixed = parse_fixed_time(s);
+    double fixed = parse_fixed_time(s, cache);
     if (!isnan(fixed)) return fixed;
     char *end;
     double v = strtod(s, &end);
@@ -331,7 +348,7 @@ static bool source_next_request(struct source *s, double *t, double *value, unsi
         }
         int k = s->class_col >= 0 ? class_stream(s, fields[s->class_col]) : 0;
         if (k < 0) return false;
-        double at = parse_time(fields[s->time_col]), v = NAN;
+        double at = parse_time(fields[s->time_col], &s->dates), v = NAN;
         if (isnan(at)) {
             snprintf(s->err, sizeof s->err, "expected a time (seconds or \"YYYY-MM-DD HH:MM:SS[.fff]\"), got \"%s\"",
                      fields[s->time_col]);
@@ -432,7 +449,7 @@ static bool source_next(struct source *s, int64_t *index, double *count)
             snprintf(s->err, sizeof s->err, "expected %d columns, got %d", need + 1, n);
             return false;
         }
-        double t = parse_time(fields[s->time_col]);
+        double t = parse_time(fields[s->time_col], &s->dates);
         double c = parse_number(fields[s->count_col]);
         if (isnan(t) || !(c >= 0)) {
             snprintf(s->err, sizeof s->err, "expected a time (seconds or \"YYYY-MM-DD HH:MM:SS\") and a count >= 0");
@@ -701,14 +718,14 @@ static void parse_start(conf *c, const config_setting_t *g, struct trace_params 
     const config_setting_t *s = config_setting_get_member(g, "start");
     if (!s) return;
     if (p->format != TRACE_COUNTS) {
-        conf_error(c, s, "applies to the bare counts layout only (the other layouts give their own times)");
+        conf_error_in(c, g, "start", "applies to the bare counts layout only (the other layouts give their own times)");
         return;
     }
     double t = NAN;
-    if (config_setting_type(s) == CONFIG_TYPE_STRING) t = parse_time(config_setting_get_string(s));
+    if (config_setting_type(s) == CONFIG_TYPE_STRING) t = parse_time(config_setting_get_string(s), NULL);
     else if (config_setting_type(s) == CONFIG_TYPE_FLOAT) t = config_setting_get_float(s);
     else if (config_setting_is_number(s)) t = (double)config_setting_get_int64(s);
-    if (!isfinite(t)) conf_error(c, s, "expected the time of the first count: seconds, or \"YYYY-MM-DD HH:MM:SS\"");
+    if (!isfinite(t)) conf_error_in(c, g, "start", "expected the time of the first count: seconds, or \"YYYY-MM-DD HH:MM:SS\"");
     else p->start = t;
 }
 

@@ -232,10 +232,13 @@ void conf_error_in(conf *c, const config_setting_t *group, const char *name, con
     const config_setting_t *s = config_setting_get_member(group, name);
     va_list ap;
     va_start(ap, fmt);
-    if (s != NULL)
+    if (s != NULL) {
+        mark_subtree(c, s); /* reported as wrong, so not also as unknown */
         vreport(c, s, NULL, fmt, ap);
-    else
+    }
+    else {
         vreport(c, group, name, fmt, ap);
+    }
     va_end(ap);
 }
 

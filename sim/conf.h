@@ -152,7 +152,8 @@ bool conf_parse_quantity(const char *text, enum conf_unit unit, double *out, con
 void conf_error(conf *c, const config_setting_t *s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* As conf_error, about the member `name` of group: at the member when present, otherwise at the
+/* As conf_error, about the member `name` of group: at the member when present (which then counts as
+ * read, so that a setting which does not apply is not also reported as unknown), otherwise at the
  * group's line with the path group.name (e.g. a missing setting that another one makes necessary). */
 void conf_error_in(conf *c, const config_setting_t *group, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

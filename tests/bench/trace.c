@@ -1,9 +1,10 @@
 /* trace.c: what reading a trace costs against the runs that replay it (issue 9: under 10% of the run
  * time). Three replays of real traces at scale 1, in the Poisson mode, each on a realistic design: the
  * whole NASA 1995 trace (58.6 days per second, 5.06 M counts, 59% of them zero: the most reading per
- * request of the traces) on the three designs of configs/examples/nasa95.cfg; the whole World Cup
- * 1998 trace at 1% (87 days per minute, 13.5 M requests) on the Auto Scaling group; and the Azure LLM
- * conversation trace (timestamps with fractional date-times, the costliest row to parse) on the group.
+ * request of the count traces) on the three designs of configs/examples/nasa95.cfg; the whole World
+ * Cup 1998 trace at 1% (87 days per minute, 13.5 M requests) on the Auto Scaling group; and the Azure
+ * LLM conversation trace (one row per request with a fractional date-time: the most reading per
+ * request of all) on the three designs.
  * For each: the median over the repetitions of the reading alone (open the trace, take every interval
  * or request of the window: what a run does besides simulating), of one run (a design and a replication
  * through study_run, HDF5 output included), and of a replay into the metrics without any design (the
@@ -159,6 +160,6 @@ int main(int argc, char **argv)
     bench("worldcup98_whole_1pct", trace, "87d", false, reps);
     snprintf(trace, sizeof trace, "file = \"%s/azure-llm-inference-2023/AzureLLMInferenceTrace_conv.csv\"; "
              "format = \"timestamps_csv\"; time_column = \"TIMESTAMP\";", root);
-    bench("azure_llm_conv", trace, "1h", false, reps);
+    bench("azure_llm_conv", trace, "1h", true, reps);
     return 0;
 }
