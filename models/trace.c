@@ -722,9 +722,11 @@ static void parse_start(conf *c, const config_setting_t *g, struct trace_params 
         return;
     }
     double t = NAN;
-    if (config_setting_type(s) == CONFIG_TYPE_STRING) t = parse_time(config_setting_get_string(s), NULL);
-    else if (config_setting_type(s) == CONFIG_TYPE_FLOAT) t = config_setting_get_float(s);
-    else if (config_setting_is_number(s)) t = (double)config_setting_get_int64(s);
+    const char *text = NULL;
+    if (config_setting_type(s) == CONFIG_TYPE_STRING && conf_get_string(c, g, "start", true, &text))
+        t = parse_time(text, NULL);
+    else if (config_setting_type(s) != CONFIG_TYPE_STRING && !conf_get_double(c, g, "start", true, CONF_IN(-1e12, 1e12), &t))
+        return;
     if (!isfinite(t)) conf_error_in(c, g, "start", "expected the time of the first count: seconds, or \"YYYY-MM-DD HH:MM:SS\"");
     else p->start = t;
 }

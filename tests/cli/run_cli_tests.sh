@@ -61,6 +61,12 @@ for cfg in "$src"/configs/default.cfg "$src"/configs/examples/*.cfg; do
   if "$strato" check "$cfg" >/dev/null; then ok "check accepts $(basename "$cfg")"; else bad "check accepts $cfg"; fi
 done
 
+out=$("$strato" check "$src/configs/examples/worldcup98.cfg" 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q "mean 12.5806 requests/s, peak 75.046 requests/s" <<<"$out" &&
+   grep -q "time zone +2 h): the window starts at 02:00:00 local time, 7200 s of simulated time after midnight" <<<"$out"; then
+  ok "check prints the shaped trace and its local clock"
+else bad "check prints the shaped trace and its local clock (got $rc)" "$out"; fi
+
 out=$("$strato" catalog 2>&1); rc=$?
 if [ $rc -eq 0 ] && [ "$(grep -c '^[a-z0-9]*\.[a-z0-9]* ' <<<"$out")" -eq 20 ] && grep -q '^c6i.large  *x86_64  *2 ' <<<"$out"; then
   ok "catalog lists the 20 shipped instance types"
