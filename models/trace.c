@@ -708,7 +708,7 @@ static bool parse_azure(conf *c, const config_setting_t *g, struct trace_params 
         free(vs.v);
         if (!ok) return false;
     }
-    qsort(p->pick, p->n_pick, sizeof *p->pick, by_pick_hash); /* for stream_of's bsearch */
+    if (p->n_pick > 1) qsort(p->pick, p->n_pick, sizeof *p->pick, by_pick_hash); /* for stream_of's bsearch */
     return true;
 }
 
