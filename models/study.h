@@ -29,7 +29,11 @@
  * "auto" is found per design by MSER-5 on pilot runs (see auto_warmup in study.c). After the summary
  * comes the decision (study_print_decision).
  *
- * Leaves out (for now): parallel replications, sweeps.
+ * Units of work (a design and a replication) run in this process, on worker processes (`jobs`) or on
+ * MPI ranks, each into its own part file, and are assembled in a fixed order, so the file's bytes do
+ * not depend on how they ran; a sweep expands into variants, which are designs.
+ *
+ * Leaves out: parallel pilots for warm-up "auto" (they run before the units, in one process).
  * Invariant: a file under the final name is complete (attribute complete = true) or was interrupted
  * (complete = false, holding every run that finished); bad input never creates a file.
  */

@@ -53,8 +53,8 @@ static const char help[] =
     "                   one shipped with strato, configs/catalog/us-east-1.cfg)\n\n"
     "Options of run:\n"
     "  -o, --output FILE     results file (default: CONFIG's base name with .h5, in the current directory)\n"
-    "  -j, --jobs N          run the units (design x replication) on N worker processes; the results are\n"
-    "                        the same as with one\n"
+    "  -j, --jobs N          run the units (design x replication) on N worker processes (also -jN); the\n"
+    "                        results are the same as with one\n"
     "  --resume              continue an interrupted run: keep the units it finished (FILE.parts/)\n"
     "  --seed S              master seed (overrides study.seed)\n"
     "  --replications R      replications per design (overrides study.replications)\n"
@@ -128,7 +128,7 @@ static char *join_args(int argc, char **argv)
             i++;
             continue;
         }
-        if (!strcmp(a, "--resume") || !strcmp(a, "-q") || !strcmp(a, "--quiet")) continue;
+        if (!strcmp(a, "--resume") || !strcmp(a, "-q") || !strcmp(a, "--quiet") || !strncmp(a, "-j", 2)) continue;
         if (s[0]) strcat(s, " ");
         strcat(s, a);
     }
@@ -217,10 +217,11 @@ int main(int argc, char **argv)
             ov.has_horizon = true;
         } else if (run && !strcmp(a, "--design")) {
             ov.design = next;
-        } else if (run && (!strcmp(a, "-j") || !strcmp(a, "--jobs"))) {
+        } else if (run && (!strcmp(a, "-j") || !strcmp(a, "--jobs") || !strncmp(a, "-j", 2))) {
+            const char *n = a[2] && a[1] == 'j' ? a + 2 : next; /* -j 2 or -j2 */
             uint64_t j;
-            if (!parse_u64(next, &j) || j < 1 || j > 1024)
-                return usage_error("-j: not a number of workers in [1, 1024]: \"%s\"", next);
+            if (!parse_u64(n, &j) || j < 1 || j > 1024)
+                return usage_error("-j: not a number of workers in [1, 1024]: \"%s\"", n);
             jobs = (unsigned)j;
         } else if (run && !strcmp(a, "--resume")) {
             resume = true;
