@@ -1,5 +1,5 @@
 /* trace.c: streaming counts-per-interval traces and their shaping. See trace.h. */
-#define _GNU_SOURCE /* timegm, strchrnul */
+#define _GNU_SOURCE /* strchrnul */
 #include "trace.h"
 
 #include "sim.h"
@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static const char *const format_names[] = {"counts_csv", "counts", "timestamps_csv", "azure_functions", NULL};
 
@@ -35,6 +34,8 @@ struct source {
     unsigned day, minute;      /* azure: the day file being replayed, and the next minute of it */
     double *counts;            /* azure: invocations per minute of that day, AZURE_MINUTES per stream */
     struct date_cache dates;   /* CSV: the date of the last row */
+    char row_text[4096];       /* timestamps: the last row, split into fields */
+    const char *class_field;   /* timestamps: its class (in row_text), NULL without a class column */
     char buf[65536];           /* read ahead (fread) */
     size_t pos, len;
     bool eof;
@@ -68,6 +69,21 @@ static int64_t days_from_civil(int64_t y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
+/* Whether y-m-d is a day of the Gregorian calendar (30 February is not). */
+static bool valid_date(int y, int m, int d)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m >= 1 && m <= 12 && d >= 1 && d <= days[m - 1] + (m == 2 && leap);
+}
+
+/* The seconds of a valid date and time of day (a leap second as :60), NAN if it is not valid. */
+static double civil_seconds(int y, int mo, int d, int h, int mi, int sec)
+{
+    if (!valid_date(y, mo, d) || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60) return NAN;
+    return (double)(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec);
+}
+
 /* The n digits at s as a number, -1 if one is not a digit. */
 static int fixed_digits(const char *s, int n)
 {
@@ -89,7 +105,7 @@ static double parse_fixed_time(const char *s, struct date_cache *cache)
         day_s = cache->day_s;
     } else {
         int y = fixed_digits(s, 4), mo = fixed_digits(s + 5, 2), d = fixed_digits(s + 8, 2);
-        if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31) return NAN;
+        if (y < 0 || !valid_date(y, mo, d)) return NAN;
         day_s = days_from_civil(y, mo, d) * 86400;
         if (cache) {
             memcpy(cache->date, s, 10);
@@ -97,7 +113,7 @@ static double parse_fixed_time(const char *s, struct date_cache *cache)
         }
     }
     int h = fixed_digits(s + 11, 2), mi = fixed_digits(s + 14, 2), sec = fixed_digits(s + 17, 2);
-    if (h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60) return NAN;
+    if (h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60) return NAN; /* not civil_seconds: the day is cached */
     static const double pow10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
     int64_t digits = 0;
     int n = 0;
@@ -120,11 +136,8 @@ static double parse_time(const char *s, struct date_cache *cache)
     char *end;
     double v = strtod(s, &end);
     if (end != s && *end == '\0') return v;
-    struct tm tm = {0};
-    int n = 0;
-    if (sscanf(s, "%d-%d-%d %d:%d:%d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) !=
-        6)
-        return NAN;
+    int y, mo, d, h, mi, sec, n = 0; /* fields of other widths, e.g. "1998-6-9 8:05:00" */
+    if (sscanf(s, "%d-%d-%d %d:%d:%d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6) return NAN;
     double frac = 0;
     if (s[n] == '.') { /* a fraction of a second */
         frac = strtod(s + n, &end);
@@ -132,9 +145,7 @@ static double parse_time(const char *s, struct date_cache *cache)
     } else if (s[n] != '\0') {
         return NAN;
     }
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return (double)timegm(&tm) + frac;
+    return civil_seconds(y, mo, d, h, mi, sec) + frac;
 }
 
 /* Splits a CSV line in place into at most max fields, blanks around each removed; returns how many. */
@@ -209,7 +220,7 @@ static bool azure_day(struct source *s, unsigned day, void (*each)(void *ctx, co
     bool ok = true;
     while (ok && getline(&s->row, &s->row_cap, f) > 0) {
         s->line++;
-        if (s->line == 1) continue; /* the header */
+        if (s->line == 1 || s->row[strspn(s->row, " \t\r\n")] == '\0') continue; /* the header, a blank line */
         char *save = NULL, *hash = NULL, *tok = strtok_r(s->row, ",\r\n", &save);
         int col = 0, use = -1;
         double total = 0, *minutes = NULL;
@@ -331,14 +342,14 @@ static bool source_open(struct source *s, const struct trace_params *p)
     return true;
 }
 
-/* Timestamps layout: the next row's time (s since the first row), value and stream; false at the end
- * or on a mistake (err set). */
-static bool source_next_request(struct source *s, double *t, double *value, unsigned *stream)
+/* Timestamps layout: the next row's time (s since the first row) and value, and its class field in
+ * s->class_field (until the next row); false at the end or on a mistake (err set). */
+static bool source_next_request(struct source *s, double *t, double *value)
 {
     if (!s->f || s->err[0]) return false;
-    char line[4096], *fields[64];
-    while (next_line(s, line, sizeof line)) {
-        int n = split(line, fields, 64);
+    char *fields[64];
+    while (next_line(s, s->row_text, sizeof s->row_text)) {
+        int n = split(s->row_text, fields, 64);
         if (n == 1 && fields[0][0] == '\0') continue;
         int need = s->time_col > s->count_col ? s->time_col : s->count_col;
         if (s->class_col > need) need = s->class_col;
@@ -346,8 +357,7 @@ static bool source_next_request(struct source *s, double *t, double *value, unsi
             snprintf(s->err, sizeof s->err, "expected %d columns, got %d", need + 1, n);
             return false;
         }
-        int k = s->class_col >= 0 ? class_stream(s, fields[s->class_col]) : 0;
-        if (k < 0) return false;
+        s->class_field = s->class_col >= 0 ? fields[s->class_col] : NULL;
         double at = parse_time(fields[s->time_col], &s->dates), v = NAN;
         if (isnan(at)) {
             snprintf(s->err, sizeof s->err, "expected a time (seconds or \"YYYY-MM-DD HH:MM:SS[.fff]\"), got \"%s\"",
@@ -372,7 +382,6 @@ static bool source_next_request(struct source *s, double *t, double *value, unsi
         s->prev = at - s->t0;
         *t = s->prev;
         *value = v;
-        *stream = (unsigned)k;
         return true;
     }
     return false;
@@ -418,8 +427,9 @@ static bool source_next(struct source *s, int64_t *index, double *count)
         if (s->err[0]) return false;
         if (s->minute == AZURE_MINUTES) { /* the next day's file */
             unsigned next = s->last >= 0 ? s->day + 1 : 0;
-            if (next >= s->p->n_files || !azure_day(s, next, NULL, NULL)) return false;
-            s->day = next;
+            if (next >= s->p->n_files) return false;
+            s->day = next; /* before reading it: a mistake is reported in this day's file */
+            if (!azure_day(s, next, NULL, NULL)) return false;
             s->minute = 0;
         }
         *index = ++s->last;
@@ -532,11 +542,15 @@ bool trace_next_request(struct trace_reader *r, double *t, double *value, unsign
     const struct trace_params *p = r->p;
     for (;;) {
         double at, v;
-        bool got = source_next_request(&r->src, &at, &v, stream);
+        bool got = source_next_request(&r->src, &at, &v);
         if (got && at < p->offset) continue; /* before the window */
         if (got && (p->window <= 0 || at < p->offset + p->window)) {
+            /* the class of a row in the window only: rows outside it need no class of the workload */
+            int k = r->src.class_field ? class_stream(&r->src, r->src.class_field) : 0;
+            if (k < 0) return false;
             *t = ((double)r->pass * r->pass_len + at - p->offset) / p->compress;
             *value = v;
+            *stream = (unsigned)k;
             return true;
         }
         if (r->src.err[0] || !p->loop || r->src.last < 0) return false;
@@ -855,11 +869,41 @@ bool trace_parse(conf *c, const config_setting_t *g, struct trace_params *p)
     if (p->aligned) { /* the window's start at its local time of day */
         double tod = fmod(p->first_s + p->time_zone, 86400.0);
         if (tod < 0) tod += 86400.0;
+        p->local_s = tod;
         p->lead_s = tod / p->compress;
     }
     p->mean_rps = p->intervals ? total * p->scale / p->span_s : 0;
     p->peak_rps = peak * p->scale / len;
     return conf_errors(c) == before;
+}
+
+void trace_describe(const struct trace_params *p, double horizon_s, FILE *f)
+{
+    double end = p->lead_s + p->span_s; /* when the window ends, in simulated time */
+    char fit[128] = "";
+    if (p->loop) snprintf(fit, sizeof fit, " (looped over the horizon)");
+    else if (end < horizon_s) snprintf(fit, sizeof fit, " (shorter than the horizon)");
+    else if (end > horizon_s)
+        snprintf(fit, sizeof fit, " (cut by the horizon: its last %g s are not replayed)", end - horizon_s);
+    fprintf(f, "trace %s: %llu %s after shaping, %g s of simulated time%s; mean %.6g requests/s, peak %.6g requests/s "
+            "(one interval)\n", p->path, (unsigned long long)p->intervals,
+            p->format == TRACE_TIMESTAMPS_CSV ? "requests" : "intervals", p->span_s, fit, p->mean_rps, p->peak_rps);
+    if (p->aligned) {
+        long long ms = llround(p->local_s * 1000);
+        char frac[8] = "";
+        if (ms % 1000) snprintf(frac, sizeof frac, ".%03lld", ms % 1000);
+        fprintf(f, "trace on the local clock (time zone %+g h): the window starts at %02lld:%02lld:%02lld%s local time, "
+                "%g s of simulated time after midnight\n", p->time_zone / 3600, ms / 3600000 % 24, ms / 60000 % 60,
+                ms / 1000 % 60, frac, p->lead_s);
+    }
+    if (p->stream_class[0]) {
+        double all = 0;
+        for (unsigned k = 0; k < p->n_streams; k++) all += p->stream_requests[k];
+        fprintf(f, "trace classes:");
+        for (unsigned k = 0; k < p->n_streams; k++)
+            fprintf(f, "%s %s %.4g%%", k ? "," : "", p->stream_class[k], all > 0 ? 100 * p->stream_requests[k] / all : 0);
+        fprintf(f, " of the requests\n");
+    }
 }
 
 void trace_params_free(struct trace_params *p)

@@ -41,6 +41,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "conf.h"
 
@@ -74,6 +75,7 @@ struct trace_params {
     bool aligned;              /* time_zone set: the replay keeps the trace's local time of day */
     double time_zone;          /* s added to the trace's times to give the local clock */
     double lead_s;             /* aligned: simulated s from local midnight to the window's start; else 0 */
+    double local_s;            /* aligned: the window's start in local time of day, s in [0, 86400) */
     double interval;           /* s of trace time per count, > 0 */
     double offset;             /* s of trace time skipped at its start, >= 0 */
     double window;             /* s of trace time used from the offset; 0 = to the end */
@@ -90,6 +92,10 @@ struct trace_params {
  * mistakes, those in the file with its name and line. */
 bool trace_parse(conf *c, const config_setting_t *g, struct trace_params *p);
 void trace_params_free(struct trace_params *p);
+
+/* Prints what `strato check` shows of the shaped trace: its size, span (against the horizon, in
+ * simulated seconds), mean and peak rate; the local clock when aligned; the classes' shares. */
+void trace_describe(const struct trace_params *p, double horizon_s, FILE *f);
 
 struct trace_reader;
 

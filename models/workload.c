@@ -102,7 +102,8 @@ bool workload_parse(conf *c, const config_setting_t *group, struct workload_para
     conf_get_choice(c, arr, "process", false, process_names, &process);
     if (process == 1) { /* a trace: its own rates; profile, mean_rps and changes do not apply */
         p->traced = true;
-        trace_parse(c, conf_group(c, arr, "trace", true), &p->trace);
+        const config_setting_t *tg = conf_group(c, arr, "trace", true);
+        trace_parse(c, tg, &p->trace);
         int within = WORKLOAD_POISSON;
         conf_get_choice(c, arr, "within", false, within_names, &within);
         p->within = (enum workload_within)within;
@@ -111,7 +112,9 @@ bool workload_parse(conf *c, const config_setting_t *group, struct workload_para
         conf_get_duration(c, arr, "demand_base", false, CONF_AT_LEAST(0), &p->demand_base);
         if (p->demand_per_value > 0 && !p->trace.value_column)
             conf_error_in(c, arr, "demand_per_value", "needs a value per request: name its column in trace.value_column");
-        p->trace_classes = p->trace.stream_class[0] != NULL;
+        /* asked for, even when the trace's own settings failed (then shares are still not wanted) */
+        p->trace_classes = p->trace.stream_class[0] != NULL ||
+                           (tg && (config_setting_get_member(tg, "class_column") || config_setting_get_member(tg, "classes")));
         static const char *const not_with_trace[] = {"profile", "mean_rps", "changes", "peak_to_mean", "peak_hour"};
         for (size_t i = 0; i < sizeof not_with_trace / sizeof not_with_trace[0]; i++)
             if (arr && config_setting_get_member(arr, not_with_trace[i]))

@@ -256,27 +256,7 @@ int main(int argc, char **argv)
         printf("%s: ok: %u design%s, %u replication%s, horizon %g s\n", config, p->n_designs,
                p->n_designs == 1 ? "" : "s", p->replications, p->replications == 1 ? "" : "s",
                sim_to_seconds(p->horizon));
-        const struct trace_params *t = &p->workload.trace;
-        if (p->workload.traced)
-            printf("trace %s: %llu %s after shaping, %g s of simulated time%s; mean %.6g requests/s, peak %.6g "
-                   "requests/s (one interval)\n",
-                   t->path, (unsigned long long)t->intervals, t->format == TRACE_TIMESTAMPS_CSV ? "requests" : "intervals",
-                   t->span_s,
-                   t->loop ? " (looped over the horizon)" : t->span_s < sim_to_seconds(p->horizon) ? " (shorter than the horizon)" : "",
-                   t->mean_rps, t->peak_rps);
-        if (p->workload.traced && t->aligned)
-            printf("trace on the local clock (time zone %+g h): the window starts at %02d:%02d:%02g local time, "
-                   "%g s of simulated time after midnight\n",
-                   t->time_zone / 3600, (int)(t->lead_s * t->compress / 3600),
-                   (int)fmod(t->lead_s * t->compress / 60, 60), fmod(t->lead_s * t->compress, 60), t->lead_s);
-        if (p->workload.traced && p->workload.trace_classes) {
-            double all = 0;
-            for (unsigned k = 0; k < t->n_streams; k++) all += t->stream_requests[k];
-            printf("trace classes:");
-            for (unsigned k = 0; k < t->n_streams; k++)
-                printf("%s %s %.4g%%", k ? "," : "", t->stream_class[k], all > 0 ? 100 * t->stream_requests[k] / all : 0);
-            printf(" of the requests\n");
-        }
+        if (p->workload.traced) trace_describe(&p->workload.trace, sim_to_seconds(p->horizon), stdout);
         study_params_free(p);
         free(p);
         conf_free(c);

@@ -1,10 +1,13 @@
-/* test_trace.c: unit tests of models/trace and of trace replay in models/workload: the two layouts
- * (CSV with a time and a count column, missing intervals as zeros, date-time or second times; a bare
- * sequence of counts), offset, window and looping, the span/mean/peak measured at parse time,
- * compression and scaling of the arrivals, the even and uniform modes (exact counts, exact even
- * positions), and the diagnostics (missing file, malformed row with its line, times that do not
- * increase, unknown column, an empty window, rate settings that do not apply to a trace).
- *
+/* test_trace.c: unit tests of models/trace and of trace replay in models/workload: the layouts (CSV
+ * with a time and a count column, missing intervals as zeros, date-time or second times; a bare
+ * sequence of counts; timestamps; the Azure Functions 2019 daily files with absent functions and blank
+ * lines), offset, window and looping, the span/mean/peak measured at parse time, compression and
+ * scaling of the arrivals (and scaling to a target mean or peak), the even and uniform modes (exact
+ * counts, exact even positions), classes from a trace (Azure functions to classes, a class column, only
+ * rows in the window, exact counts per class), the time zone (the local clock, a lead-in), what
+ * `check` prints, and the diagnostics (missing file, malformed row with its line, times that do not
+ * increase, impossible dates, unknown column, an empty window, unknown classes, settings that do not
+ * apply, a failed trace that asks for no shares). *
  * Trace files are written to a temporary directory next to the study text, which names them by a
  * relative path (data files resolve against the study file's directory).
  */
@@ -431,6 +434,79 @@ static void test_timestamps_class_column(void **state)
     classes_text = "( { name = \"a\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; } )";
 }
 
+/* Only the rows in the window need a class of the workload: "search" before the offset and "other"
+ * after the window are neither learned nor checked. */
+static void test_classes_outside_the_window(void **state)
+{
+    (void)state;
+    write_file("r.csv", "t,model\n0.5,search\n1.0,chat\n2.0,code\n3.0,other\n");
+    classes_text = "( { name = \"code\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; },"
+                   "  { name = \"chat\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; } )";
+    size_t n = arrivals("trace: { file = \"r.csv\"; format = \"timestamps_csv\"; time_column = \"t\"; "
+                        "class_column = \"model\"; offset = \"0.5s\"; window = \"1.5s\"; loop = true; };", 2.9);
+    assert_int_equal(n, 4); /* chat at 0 and code at 1, twice over (times count from the first row) */
+    assert_int_equal(cls[0], 1);
+    assert_int_equal(cls[1], 0);
+    assert_int_equal(cls[2], 1);
+    assert_close(times[2], 1.5, 1e-9);
+    classes_text = "( { name = \"a\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; } )";
+}
+
+/* A trace that should give the classes but fails gives its own error and no request for shares. */
+static void test_failed_trace_classes_ask_no_shares(void **state)
+{
+    (void)state;
+    write_file("r.csv", "t,model\n0.5,chat\n");
+    const char *text = "workload: { arrivals: { process = \"trace\"; trace: { file = \"r.csv\"; format = \"timestamps_csv\";\n"
+                       "  time_column = \"t\"; class_column = \"modle\"; }; };\n"
+                       "  classes = ( { name = \"chat\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; },\n"
+                       "              { name = \"code\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; } ); };\n";
+    struct diag d;
+    conf *c = load(text, &d);
+    struct workload_params w;
+    assert_false(workload_parse(c, conf_group(c, conf_root(c), "workload", true), &w));
+    char expected[256];
+    snprintf(expected, sizeof expected, "%s/r.csv:1: no column \"modle\" in the header\n", dir);
+    assert_diag_is(&d, expected);
+    workload_params_free(&w);
+    conf_free(c);
+    diag_close(&d);
+}
+
+/* What `strato check` prints: a window cut by the horizon, a local start with a fraction of a second
+ * under compression (06:30:00.5 local, a day in 12 hours), the classes' shares. */
+static void test_describe(void **state)
+{
+    (void)state;
+    write_file("r.csv", "t,model\n2000-01-01 06:30:00.5,chat\n2000-01-01 06:30:01.5,code\n2000-01-01 06:30:02,chat\n");
+    struct trace_params p;
+    struct diag d;
+    conf *c = load("trace: { file = \"r.csv\"; format = \"timestamps_csv\"; time_column = \"t\"; class_column = \"model\";\n"
+                   "  time_zone = \"+1h\"; compress = 2.0; };\n", &d);
+    assert_true(trace_parse(c, conf_group(c, conf_root(c), "trace", true), &p));
+    conf_free(c);
+    diag_close(&d);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    trace_describe(&p, 3600, f);
+    fclose(f);
+    char want[1024];
+    snprintf(want, sizeof want,
+             "trace %s/r.csv: 3 requests after shaping, 1.25 s of simulated time (cut by the horizon: its last "
+             "9901.5 s are not replayed); mean 2.4 requests/s, peak 4 requests/s (one interval)\n"
+             "trace on the local clock (time zone +1 h): the window starts at 07:30:00.500 local time, 13500.2 s of "
+             "simulated time after midnight\n"
+             "trace classes: chat 66.67%%, code 33.33%% of the requests\n", dir);
+    if (strcmp(text, want) != 0) {
+        print_error("got:\n%s\nwanted:\n%s\n", text, want);
+        fail();
+    }
+    free(text);
+    trace_params_free(&p);
+}
+
 /* Rate scaling to a target: counts 1, 3, 2 per second have a mean of 2 and a peak of 3 requests/s. */
 static void test_scale_to_a_mean_or_a_peak(void **state)
 {
@@ -524,6 +600,14 @@ static void test_diagnostics(void **state)
                  "workload.arrivals.trace.start: applies to the bare counts layout only");
     expect_error("file = \"t.csv\"; format = \"counts\"; interval = \"1s\"; start = \"yesterday\";", "1\n",
                  "workload.arrivals.trace.start: expected the time of the first count");
+    expect_error("file = \"t.csv\"; format = \"counts\"; interval = \"1s\"; start = \"2023-02-29 00:00:00\";", "1\n",
+                 "workload.arrivals.trace.start: expected the time of the first count");
+    expect_error("file = \"t.csv\"; format = \"counts\"; interval = \"1s\"; start = \"1995-13-01 00:00:00\";", "1\n",
+                 "workload.arrivals.trace.start: expected the time of the first count");
+    expect_error("file = \"t.csv\"; format = \"timestamps_csv\";", "time\n2024-02-29 10:00:00\n2024-04-31 1:00:00\n",
+                 "t.csv:3: expected a time");
+    expect_error("file = \"t.csv\"; format = \"timestamps_csv\";", "time\n2024-02-29 10:00:00\n2024-05-01 24:00:00\n",
+                 "t.csv:3: expected a time");
     expect_error("file = \"t.csv\"; format = \"counts\"; interval = \"1s\"; scale = 2.0; mean_rps = 3.0;", "1\n",
                  "workload.arrivals.trace.mean_rps: give one of scale, mean_rps and peak_rps; scale is already set");
     expect_error("file = \"t.csv\"; format = \"counts\"; interval = \"1s\"; peak_rps = 3.0;", "0 0\n",
@@ -539,6 +623,21 @@ static void test_diagnostics(void **state)
                  "workload.arrivals.trace.classes.[1]: \"nope\" is not a class of the workload (its classes: a)");
     expect_error("format = \"azure_functions\"; files = [ \"d01.csv\" ]; functions = [ \"f1\", \"f1\" ];", NULL,
                  "\"f1\" is listed twice");
+    /* a mistake in the second day's file is reported in that file; blank lines are skipped */
+    write_file("bad.csv", "HashOwner,HashApp,HashFunction,Trigger,1\n\no,a,f,http,1\n");
+    expect_error("format = \"azure_functions\"; files = [ \"d01.csv\", \"bad.csv\" ];", NULL,
+                 "bad.csv:3: expected HashOwner,HashApp,HashFunction,Trigger and 1440 counts");
+    char path[128];
+    snprintf(path, sizeof path, "%s/d01.csv", dir);
+    FILE *f = fopen(path, "a");
+    assert_non_null(f);
+    fputs("\n \r\n", f);
+    fclose(f);
+    struct trace_params p;
+    static double x[1500];
+    assert_int_equal(read_all("format = \"azure_functions\"; files = [ \"d01.csv\" ];", x, 1500, &p), 1440);
+    assert_close(x[0], 7, 0);
+    trace_params_free(&p);
 }
 
 static void test_rate_settings_do_not_apply_to_a_trace(void **state)
@@ -574,6 +673,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_azure_functions_to_classes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trace_classes_reach_the_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timestamps_class_column, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_classes_outside_the_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_trace_classes_ask_no_shares, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_describe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scale_to_a_mean_or_a_peak, setup, teardown),
         cmocka_unit_test_setup_teardown(test_time_zone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_diagnostics, setup, teardown),
