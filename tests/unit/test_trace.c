@@ -7,7 +7,8 @@
  * rows in the window, exact counts per class), the time zone (the local clock, a lead-in), what
  * `check` prints, and the diagnostics (missing file, malformed row with its line, times that do not
  * increase, impossible dates, unknown column, an empty window, unknown classes, settings that do not
- * apply, a failed trace that asks for no shares). *
+ * apply, a failed trace that asks for no shares).
+ *
  * Trace files are written to a temporary directory next to the study text, which names them by a
  * relative path (data files resolve against the study file's directory).
  */
