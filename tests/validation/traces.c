@@ -1,20 +1,20 @@
 /* traces.c: replaying the real traces of shared/data/traces gives their counts.
  *
- * Cases (exact checks, no intervals):
- *  (a) NASA 1995, the whole file (5,059,950 seconds, 3.46 M requests): the trace reader gives every
- *      second's count as an independent read of the file does.
- *  (b) The same replayed as arrivals in the "even" mode at scale 1 over the whole file: the arrivals per
- *      hour (the report rows) equal the trace's counts per hour, every hour.
- *  (c) World Cup 1998, the whole file (per minute, "YYYY-MM-DD HH:MM:SS" times with gaps): the reader's
- *      minutes equal an independent read, gaps as zeros, and the total is the file's.
+ * Cases, each over the whole file, interval by interval (a second of NASA, a minute of the World Cup):
+ *  (a) NASA 1995 (5,059,950 seconds, 3.46 M requests): the trace reader gives every second's count as
+ *      an independent read of the file does.
+ *  (b) The same replayed as arrivals in the "even" mode at scale 1: the arrivals of every second equal
+ *      the trace's count of that second (exact).
+ *  (c) World Cup 1998 (per minute, "YYYY-MM-DD HH:MM:SS" times with gaps): the reader's minutes equal
+ *      an independent read, gaps as zeros, and the total is the file's.
  *  (f) The whole World Cup trace (1.35 billion requests) replayed in the "even" mode at scale 1: the
- *      arrivals of every hour equal the trace's requests in that hour.
- *  (d) Both whole traces replayed in the Poisson mode at scale 1 (NASA: 3.46 M arrivals, World Cup:
- *      1.35 billion): every hour's arrivals are Poisson with the trace's count of that hour. An hour
- *      the trace leaves empty gets none; Pearson's statistic sum (O - E)^2 / E over the other hours
- *      lies inside its normal interval (mean H, variance sum 2 + 1/E, exact for Poisson counts) at
- *      level 1 - 0.05/7, so hours are neither more nor less variable than Poisson; and the trace's
- *      total lies inside the Poisson interval of the arrivals.
+ *      arrivals of every minute equal the trace's count of that minute (exact).
+ *  (d) Both traces replayed in the Poisson mode at scale 1 (NASA: 3.46 M arrivals, World Cup: 1.35
+ *      billion): every interval's arrivals are Poisson with the trace's count as their mean. An interval
+ *      the trace leaves empty gets none; Pearson's statistic sum (O - E)^2 / E over the others lies
+ *      inside its normal interval (mean: their number; variance: sum 2 + 1/E, exact for Poisson counts)
+ *      at level 1 - 0.05/7, so intervals are neither more nor less variable than Poisson; and the
+ *      trace's total lies inside the Poisson interval of the arrivals.
  *  (e) Memory stays flat: replaying the whole NASA trace (58.6 days) in a child process peaks at the
  *      resident memory of replaying its first day, within 512 KiB (the run-to-run noise of a 2 MiB
  *      process; holding the trace would take 40 MiB more).
@@ -38,7 +38,6 @@
 
 #include "checks.h"
 #include "conf.h"
-#include "metrics.h"
 #include "sim.h"
 #include "trace.h"
 #include "traces.h"
@@ -61,29 +60,26 @@ static conf *parse_trace(const char *body, struct trace_params *p)
     return c;
 }
 
-/* Per-hour arrivals of a replay, from the report rows. */
-struct hours {
-    double *n;
-    size_t count, cap;
+/* A replay's arrivals per trace interval (bins NULL: only counted). */
+struct bins {
+    double interval_s;
+    uint32_t *n;
+    size_t count;
+    uint64_t total, late; /* arrivals, and those past the last bin */
 };
 
-static int on_row(void *ctx, const struct metrics_row *row)
+static void arrive(void *ctx, const struct request *r)
 {
-    struct hours *h = ctx;
-    if (h->count == h->cap) {
-        h->cap = h->cap ? 2 * h->cap : 2048;
-        h->n = realloc(h->n, h->cap * sizeof *h->n);
-        if (!h->n) return -1;
-    }
-    h->n[h->count++] = (double)row->arrivals;
-    return 0;
+    struct bins *b = ctx;
+    b->total++;
+    if (!b->n) return;
+    size_t i = (size_t)(sim_to_seconds(r->arrival) / b->interval_s);
+    if (i < b->count) b->n[i]++;
+    else b->late++;
 }
 
-static void arrive(void *ctx, const struct request *r) { metrics_arrival(ctx, r); }
-
-/* Replays `arrivals_body` (inside `arrivals: { process = "trace"; ... }`) to the horizon with hourly
- * rows; returns the total. */
-static uint64_t replay(const char *arrivals_body, double horizon_s, struct hours *h)
+/* Replays `arrivals_body` (inside `arrivals: { process = "trace"; ... }`) to the horizon into b. */
+static void replay(const char *arrivals_body, double horizon_s, struct bins *b)
 {
     char text[8192];
     snprintf(text, sizeof text,
@@ -94,41 +90,52 @@ static uint64_t replay(const char *arrivals_body, double horizon_s, struct hours
     struct workload_params w;
     if (!c || !workload_parse(c, conf_group(c, conf_root(c), "workload", true), &w)) exit(1);
     sim *s = sim_create(20261130, 0, sim_from_seconds(horizon_s));
-    struct metrics *m = metrics_create(s, &(struct metrics_params){.interval = 3600 * SIM_SEC, .warmup = 0}, on_row, h);
-    struct workload *wl = workload_create(s, &w, arrive, m);
+    if (b->n) memset(b->n, 0, b->count * sizeof *b->n);
+    b->total = b->late = 0;
+    struct workload *wl = workload_create(s, &w, arrive, b);
     sim_run(s);
-    uint64_t n = workload_arrivals(wl);
     workload_destroy(wl);
-    metrics_destroy(m);
     sim_destroy(s);
     workload_params_free(&w);
     conf_free(c);
-    return n;
 }
 
-/* Case (d): the hours of a Poisson-mode replay (h) against the trace's hours (want), see the top. */
-static void check_poisson_hours(const char *name, const struct hours *h, const double *want, size_t hours)
+/* Cases (b) and (f): every interval of an even replay holds the trace's count. */
+static void check_even(const char *name, const struct bins *b, const uint32_t *want)
+{
+    uint64_t bad = 0, requests = 0;
+    for (size_t i = 0; i < b->count; i++) {
+        bad += b->n[i] != want[i];
+        requests += want[i];
+    }
+    check_true(name, bad == 0 && b->late == 0 && b->total == requests,
+               "intervals=%zu mismatched_intervals=%llu arrivals=%llu trace_requests=%llu", b->count,
+               (unsigned long long)bad, (unsigned long long)b->total, (unsigned long long)requests);
+}
+
+/* Case (d): a Poisson replay's intervals against the trace's counts, see the top. */
+static void check_poisson(const char *name, const struct bins *b, const uint32_t *want)
 {
     double level = 1.0 - 0.05 / N_CHECKS, z = gsl_cdf_ugaussian_Pinv(1 - (1 - level) / 2);
-    double x2 = 0, var = 0, busy = 0, total = 0, got = 0;
+    double x2 = 0, var = 0, busy = 0, total = 0;
     uint64_t empty_bad = 0;
-    for (size_t i = 0; i < hours && i < h->count; i++) {
-        got += h->n[i];
-        total += want[i];
-        if (!(want[i] > 0)) {
-            empty_bad += h->n[i] > 0;
+    for (size_t i = 0; i < b->count; i++) {
+        double e = want[i], o = b->n[i];
+        total += e;
+        if (!(e > 0)) {
+            empty_bad += o > 0;
             continue;
         }
-        x2 += (h->n[i] - want[i]) * (h->n[i] - want[i]) / want[i];
-        var += 2 + 1 / want[i];
+        x2 += (o - e) * (o - e) / e;
+        var += 2 + 1 / e;
         busy++;
     }
-    double zx = (x2 - busy) / sqrt(var);
+    double zx = (x2 - busy) / sqrt(var), got = (double)b->total;
     double lo = got - z * sqrt(got), hi = got + z * sqrt(got); /* counts of millions: the normal limit */
-    check_true(name, h->count == hours && empty_bad == 0 && fabs(zx) < z && total >= lo && total <= hi,
-               "hours=%zu busy_hours=%.0f pearson=%.1f (mean %.0f, z=%.2f, bound %.2f) empty_hours_with_arrivals=%llu "
-               "arrivals=%.0f trace_requests=%.0f poisson_ci=[%.0f,%.0f]",
-               h->count, busy, x2, busy, zx, z, (unsigned long long)empty_bad, got, total, lo, hi);
+    check_true(name, b->late == 0 && empty_bad == 0 && fabs(zx) < z && total >= lo && total <= hi,
+               "intervals=%zu busy_intervals=%.0f pearson=%.1f (mean %.0f, z=%.2f, bound %.2f) "
+               "empty_intervals_with_arrivals=%llu arrivals=%.0f trace_requests=%.0f poisson_ci=[%.0f,%.0f]",
+               b->count, busy, x2, busy, zx, z, (unsigned long long)empty_bad, got, total, lo, hi);
 }
 
 /* Peak resident memory (KiB) of a child process that replays arrivals_body to the horizon. */
@@ -137,9 +144,8 @@ static long child_peak_kib(const char *arrivals_body, double horizon_s)
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
-        struct hours h = {0};
-        replay(arrivals_body, horizon_s, &h);
-        free(h.n);
+        struct bins b = {0};
+        replay(arrivals_body, horizon_s, &b);
         _exit(0);
     }
     int st;
@@ -166,8 +172,10 @@ int main(void)
     struct trace_reader *r = trace_open(&p);
     double x, y, total = 0;
     uint64_t seconds = 0, mismatches = 0;
+    uint32_t *want = calloc(p.intervals, sizeof *want); /* the independent read's counts */
     while (trace_next(r, &x)) {
         if (fscanf(f, "%lf", &y) != 1 || fabs(y - x) > 0) mismatches++; /* counts are whole numbers */
+        if (seconds < p.intervals) want[seconds] = (uint32_t)y;
         seconds++;
         total += x;
     }
@@ -178,38 +186,23 @@ int main(void)
                "seconds=%llu requests=%.0f mismatches=%llu", (unsigned long long)seconds, total,
                (unsigned long long)mismatches);
 
-    /* (b) NASA replayed evenly, per hour */
-    struct hours h = {0};
+    /* (b) NASA replayed evenly, (d) in the Poisson mode: second by second */
+    struct bins b = {.interval_s = 1, .n = calloc(p.intervals, sizeof *b.n), .count = p.intervals};
     char arr[4096];
-    snprintf(arr, sizeof arr, "within = \"even\"; trace: { %s };", body);
     double horizon = (double)seconds;
-    uint64_t replayed = replay(arr, horizon, &h);
-    f = fopen(path, "r");
-    uint64_t hours_bad = 0;
-    size_t nasa_hours = h.count;
-    double *nasa_want = calloc(nasa_hours, sizeof *nasa_want);
-    for (size_t i = 0; i < h.count; i++) {
-        double want = 0;
-        for (int k = 0; k < 3600 && fscanf(f, "%lf", &y) == 1; k++) want += y;
-        if (fabs(want - h.n[i]) > 0.5) hours_bad++;
-        nasa_want[i] = want;
-    }
-    fclose(f);
-    check_true("nasa_even_replay_matches_every_hour", hours_bad == 0 && !(fabs((double)replayed - total) > 0),
-               "hours=%zu mismatched_hours=%llu arrivals=%llu trace_requests=%.0f", h.count,
-               (unsigned long long)hours_bad, (unsigned long long)replayed, total);
+    snprintf(arr, sizeof arr, "within = \"even\"; trace: { %s };", body);
+    replay(arr, horizon, &b);
+    check_even("nasa_even_replay_matches_every_second", &b, want);
+    snprintf(arr, sizeof arr, "within = \"poisson\"; trace: { %s };", body);
+    replay(arr, horizon, &b);
+    check_poisson("nasa_poisson_replay_seconds_are_poisson", &b, want);
+    free(b.n);
+    free(want);
     trace_params_free(&p);
     conf_free(c);
 
-    /* (d) NASA replayed in the Poisson mode, per hour */
-    snprintf(arr, sizeof arr, "within = \"poisson\"; trace: { %s };", body);
-    h.count = 0;
-    replay(arr, horizon, &h);
-    check_poisson_hours("nasa_poisson_replay_hours_are_poisson", &h, nasa_want, nasa_hours);
-    free(nasa_want);
-
     /* (e) memory: the whole trace against its first day */
-    snprintf(arr, sizeof arr, "within = \"even\"; trace: { %s };", body);
+    snprintf(arr, sizeof arr, "within = \"even\"; trace: { file = \"%s\"; format = \"counts\"; interval = \"1s\"; };", path);
     long day = child_peak_kib(arr, 86400), whole = child_peak_kib(arr, horizon);
     /* the peak RSS of a 2 MiB process varies by a few hundred KiB from run to run (where the libraries
      * land); holding the trace would add 40 MiB (8 bytes a second) */
@@ -229,7 +222,7 @@ int main(void)
     uint64_t rows = 0;
     time_t t0 = 0;
     int64_t last = -1;
-    double *minute = calloc(p.intervals, sizeof *minute);
+    uint32_t *minute = calloc(p.intervals, sizeof *minute);
     while (fgets(line, sizeof line, f)) {
         struct tm tm = {0};
         double n;
@@ -241,7 +234,7 @@ int main(void)
         time_t t = timegm(&tm);
         if (!rows) t0 = t;
         int64_t i = (int64_t)((t - t0) / 60);
-        if (i > last && (uint64_t)i < p.intervals) minute[i] = n;
+        if (i > last && (uint64_t)i < p.intervals) minute[i] = (uint32_t)n;
         last = i;
         wc_total += n;
         rows++;
@@ -260,35 +253,18 @@ int main(void)
     check_true("worldcup_reader_gives_every_minute", bad == 0 && !(fabs(got - wc_total) > 0) && k == p.intervals,
                "minutes=%llu rows=%llu zero_minutes=%llu requests=%.0f mismatches=%llu", (unsigned long long)k,
                (unsigned long long)rows, (unsigned long long)gaps, got, (unsigned long long)bad);
-    /* (f) the whole World Cup trace replayed evenly, hour by hour */
-    uint64_t wc_minutes = p.intervals;
+    /* (f) the whole World Cup trace replayed evenly, (d) in the Poisson mode: minute by minute */
+    b = (struct bins){.interval_s = 60, .n = calloc(p.intervals, sizeof *b.n), .count = p.intervals};
     snprintf(arr, sizeof arr, "within = \"even\"; trace: { %s };", body);
-    h.count = 0;
-    uint64_t all = replay(arr, (double)wc_minutes * 60.0, &h);
-    uint64_t bad_hours = 0;
-    for (size_t i = 0; i < h.count; i++) {
-        double want = 0;
-        for (size_t m = 60 * i; m < 60 * i + 60 && m < wc_minutes; m++) want += minute[m];
-        if (fabs(want - h.n[i]) > 0.5) bad_hours++;
-    }
-    check_true("worldcup_even_replay_matches_every_hour", bad_hours == 0 && !(fabs((double)all - wc_total) > 0),
-               "hours=%zu mismatched_hours=%llu arrivals=%llu trace_requests=%.0f", h.count,
-               (unsigned long long)bad_hours, (unsigned long long)all, wc_total);
-
-    /* (d) the whole World Cup trace in the Poisson mode, hour by hour */
-    size_t wc_hours = h.count;
-    double *wc_want = calloc(wc_hours, sizeof *wc_want);
-    for (size_t i = 0; i < wc_hours; i++)
-        for (size_t m = 60 * i; m < 60 * i + 60 && m < wc_minutes; m++) wc_want[i] += minute[m];
+    replay(arr, (double)p.intervals * 60.0, &b);
+    check_even("worldcup_even_replay_matches_every_minute", &b, minute);
     snprintf(arr, sizeof arr, "within = \"poisson\"; trace: { %s };", body);
-    h.count = 0;
-    replay(arr, (double)wc_minutes * 60.0, &h);
-    check_poisson_hours("worldcup_poisson_replay_hours_are_poisson", &h, wc_want, wc_hours);
-    free(wc_want);
+    replay(arr, (double)p.intervals * 60.0, &b);
+    check_poisson("worldcup_poisson_replay_minutes_are_poisson", &b, minute);
+    free(b.n);
     free(minute);
     trace_params_free(&p);
     conf_free(c);
-    free(h.n);
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures ? 1 : 0;
 }
