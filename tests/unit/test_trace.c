@@ -32,9 +32,19 @@
 
 static char dir[64];
 
+/* A workload class of 1 ms requests, as config text. */
+#define CLASS(name) "{ name = \"" name "\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; }"
+#define ONE_CLASS "( " CLASS("a") " )"
+
+/* The workload's classes in arrivals() and expect_error(): ONE_CLASS unless a test sets another list
+ * (setup puts it back). */
+static const char *classes_text = ONE_CLASS;
+static size_t per_class[4]; /* arrivals of class k */
+
 static int setup(void **state)
 {
     (void)state;
+    classes_text = ONE_CLASS;
     snprintf(dir, sizeof dir, "/tmp/strato-test-trace-XXXXXX");
     return mkdtemp(dir) ? 0 : -1;
 }
@@ -155,11 +165,10 @@ static void record(void *ctx, const struct request *r)
     }
     size_t m = (size_t)(sim_to_seconds(r->arrival) / 60.0);
     if (m < 4 && r->cls < 4) per_class_minute[r->cls][m]++;
+    if (r->cls < 4) per_class[r->cls]++;
     n_times++;
 }
 
-/* The workload's classes in arrivals(): one class "a" unless a test sets another list. */
-static const char *classes_text = "( { name = \"a\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; } )";
 
 /* Runs a traced workload with the given arrivals settings to the horizon; returns its arrivals. */
 static size_t arrivals(const char *arrivals_body, double horizon_s)
@@ -168,6 +177,7 @@ static size_t arrivals(const char *arrivals_body, double horizon_s)
     snprintf(text, sizeof text, "workload: { arrivals: { process = \"trace\"; %s };\n  classes = %s; };\n",
              arrivals_body, classes_text);
     memset(per_class_minute, 0, sizeof per_class_minute);
+    memset(per_class, 0, sizeof per_class);
     struct diag d;
     conf *c = load(text, &d);
     struct workload_params w;
@@ -274,7 +284,7 @@ static void test_timestamps_value_gives_demand(void **state)
     snprintf(text, sizeof text,
              "workload: { arrivals: { process = \"trace\"; demand_per_value = \"20ms\"; demand_base = \"50ms\";\n"
              "  trace: { file = \"r.csv\"; format = \"timestamps_csv\"; time_column = \"t\"; value_column = \"tokens\"; }; };\n"
-             "  classes = ( { name = \"a\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; } ); };\n");
+             "  classes = " ONE_CLASS "; };\n");
     struct diag d;
     conf *c = load(text, &d);
     struct workload_params w;
@@ -312,15 +322,20 @@ static void azure_day(const char *name, const char *const *fns, const double *pe
     fclose(f);
 }
 
-/* Two days: f1 (2/min), f2 (5/min), f3 (1/min) on day 1; f2 (1/min) and f3 (3/min) on day 2 (f1 absent).
- * Volumes: f2 8,640, f3 5,760, f1 2,880. */
-static void test_azure_functions_layout(void **state)
+/* Two days, d01.csv and d02.csv: f1 (2/min), f2 (5/min), f3 (1/min) on day 1; f2 (1/min) and f3
+ * (3/min) on day 2 (f1 absent). Volumes: f2 8,640, f3 5,760, f1 2,880. */
+static void two_azure_days(void)
 {
-    (void)state;
     const char *d1[] = {"f1", "f2", "f3"}, *d2[] = {"f2", "f3"};
     const double r1[] = {2, 5, 1}, r2[] = {1, 3};
     azure_day("d01.csv", d1, r1, 3);
     azure_day("d02.csv", d2, r2, 2);
+}
+
+static void test_azure_functions_layout(void **state)
+{
+    (void)state;
+    two_azure_days();
     struct trace_params p;
     static double x[3000];
     const char *files = "format = \"azure_functions\"; files = [ \"d01.csv\", \"d02.csv\" ];";
@@ -349,16 +364,13 @@ static void test_azure_functions_layout(void **state)
     trace_params_free(&p);
 }
 
-/* Classes of an Azure trace (the two days of test_azure_functions_layout): the top two functions go to
+/* Classes of an Azure trace (two_azure_days): the top two functions go to
  * "big" (f2) and "small" (f3); with "all", the largest goes to "top" and every other to "rest"; named
  * functions beyond the list of classes go to its last class. Each stream comes out per minute. */
 static void test_azure_functions_to_classes(void **state)
 {
     (void)state;
-    const char *d1[] = {"f1", "f2", "f3"}, *d2[] = {"f2", "f3"};
-    const double r1[] = {2, 5, 1}, r2[] = {1, 3};
-    azure_day("d01.csv", d1, r1, 3);
-    azure_day("d02.csv", d2, r2, 2);
+    two_azure_days();
     struct trace_params p;
     static double x[2 * 3000];
     const char *files = "format = \"azure_functions\"; files = [ \"d01.csv\", \"d02.csv\" ];";
@@ -393,12 +405,8 @@ static void test_azure_functions_to_classes(void **state)
 static void test_trace_classes_reach_the_requests(void **state)
 {
     (void)state;
-    const char *d1[] = {"f1", "f2", "f3"}, *d2[] = {"f2", "f3"};
-    const double r1[] = {2, 5, 1}, r2[] = {1, 3};
-    azure_day("d01.csv", d1, r1, 3);
-    azure_day("d02.csv", d2, r2, 2);
-    classes_text = "( { name = \"rest\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; },"
-                   "  { name = \"top\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; } )";
+    two_azure_days();
+    classes_text = "( " CLASS("rest") ", " CLASS("top") " )";
     const char *trace = "trace: { format = \"azure_functions\"; files = [ \"d01.csv\", \"d02.csv\" ]; "
                         "functions = \"all\"; classes = [ \"top\", \"rest\" ]; };";
     char body[512];
@@ -412,9 +420,9 @@ static void test_trace_classes_reach_the_requests(void **state)
     }
     snprintf(body, sizeof body, "within = \"poisson\"; %s", trace);
     n_times = 0;
-    size_t n = arrivals(body, 86400);
-    assert_true(fabs((double)n - 11520.0) < 5 * sqrt(11520.0));
-    classes_text = "( { name = \"a\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; } )";
+    arrivals(body, 86400);
+    assert_true(fabs((double)per_class[1] - 7200.0) < 5 * sqrt(7200.0)); /* top: 5 a minute */
+    assert_true(fabs((double)per_class[0] - 4320.0) < 5 * sqrt(4320.0)); /* rest: 3 a minute */
 }
 
 /* A timestamps trace's class column names each request's class (learned in the order the file names
@@ -423,8 +431,7 @@ static void test_timestamps_class_column(void **state)
 {
     (void)state;
     write_file("r.csv", "t,model\n0,chat\n0.5,code\n1,chat\n1.5,chat\n");
-    classes_text = "( { name = \"code\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; },"
-                   "  { name = \"chat\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; } )";
+    classes_text = "( " CLASS("code") ", " CLASS("chat") " )";
     size_t n = arrivals("trace: { file = \"r.csv\"; format = \"timestamps_csv\"; time_column = \"t\"; "
                         "class_column = \"model\"; };", 10);
     assert_int_equal(n, 4);
@@ -432,7 +439,6 @@ static void test_timestamps_class_column(void **state)
     assert_int_equal(cls[1], 0);
     assert_int_equal(cls[2], 1);
     assert_int_equal(cls[3], 1);
-    classes_text = "( { name = \"a\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; } )";
 }
 
 /* Only the rows in the window need a class of the workload: "search" before the offset and "other"
@@ -441,8 +447,7 @@ static void test_classes_outside_the_window(void **state)
 {
     (void)state;
     write_file("r.csv", "t,model\n0.5,search\n1.0,chat\n2.0,code\n3.0,other\n");
-    classes_text = "( { name = \"code\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; },"
-                   "  { name = \"chat\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; } )";
+    classes_text = "( " CLASS("code") ", " CLASS("chat") " )";
     size_t n = arrivals("trace: { file = \"r.csv\"; format = \"timestamps_csv\"; time_column = \"t\"; "
                         "class_column = \"model\"; offset = \"0.5s\"; window = \"1.5s\"; loop = true; };", 2.9);
     assert_int_equal(n, 4); /* chat at 0 and code at 1, twice over (times count from the first row) */
@@ -450,7 +455,6 @@ static void test_classes_outside_the_window(void **state)
     assert_int_equal(cls[1], 0);
     assert_int_equal(cls[2], 1);
     assert_close(times[2], 1.5, 1e-9);
-    classes_text = "( { name = \"a\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; } )";
 }
 
 /* A trace that should give the classes but fails gives its own error and no request for shares. */
@@ -649,7 +653,7 @@ static void test_rate_settings_do_not_apply_to_a_trace(void **state)
     snprintf(text, sizeof text,
              "workload: { arrivals: { process = \"trace\"; mean_rps = 5.0;\n"
              "  trace: { file = \"t.txt\"; format = \"counts\"; interval = \"1s\"; }; };\n"
-             "  classes = ( { name = \"a\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; } ); };\n");
+             "  classes = " ONE_CLASS "; };\n");
     struct diag d;
     conf *c = load(text, &d);
     struct workload_params w;
