@@ -829,8 +829,9 @@ static conf *finish_load(conf *c, bool read_ok)
 }
 
 /* libconfig 1.5 lets flex read an @include that names a folder, and flex then exits with "input in
- * flex scanner failed" and no line: find such includes in the study file first. False after
- * reporting one. (Includes inside included files are the catalog's; it has none.) */
+ * flex scanner failed" and no line; and it looks for an absolute path under the study's folder. Find
+ * such includes in the study file first. False after reporting one. (Includes inside included files
+ * are the catalog's; it has none.) */
 static bool includes_are_files(const char *path, const char *dir, FILE *diag)
 {
     FILE *f = fopen(path, "r");
@@ -845,8 +846,14 @@ static bool includes_are_files(const char *path, const char *dir, FILE *diag)
         s += 8 + strspn(s + 8, " \t");
         const char *end = *s == '"' ? strchr(s + 1, '"') : NULL;
         if (end == NULL) continue; /* libconfig reports the syntax */
+        if (s[1] == '/') { /* libconfig 1.5 would look for it under dir */
+            fprintf(diag, "%s:%u: error: @include \"%.*s\": give the path relative to this file's folder (%s)\n", path,
+                    n, (int)(end - s - 1), s + 1, dir);
+            ok = false;
+            continue;
+        }
         char target[4096];
-        snprintf(target, sizeof target, "%s/%.*s", dir ? dir : ".", (int)(end - s - 1), s + 1);
+        snprintf(target, sizeof target, "%s/%.*s", dir, (int)(end - s - 1), s + 1);
         struct stat st;
         if (stat(target, &st) == 0 && !S_ISREG(st.st_mode)) {
             fprintf(diag, "%s:%u: error: @include \"%.*s\": not a file\n", path, n, (int)(end - s - 1), s + 1);
@@ -867,14 +874,15 @@ conf *conf_load(const char *path, FILE *diag)
     }
     fclose(f);
     conf *c = create(path, diag);
-    const char *slash = strrchr(path, '/');
+    const char *slash = strrchr(path, '/'); /* includes are relative to the study file's folder */
     if (slash != NULL) {
         size_t n = (size_t)(slash - path);
         c->include_dir = sim_xstrdup(path);
         c->include_dir[n > 0 ? n : 1] = '\0';
-        config_set_include_dir(&c->cfg, c->include_dir);
     }
-    if (!includes_are_files(path, c->include_dir, diag)) {
+    /* set even for the working directory, so that an absolute include fails alike (and is reported) */
+    config_set_include_dir(&c->cfg, c->include_dir ? c->include_dir : ".");
+    if (!includes_are_files(path, c->include_dir ? c->include_dir : ".", diag)) {
         conf_free(c);
         return NULL;
     }
