@@ -23,6 +23,8 @@ struct date_cache {
 /* The file's intervals in order: (index from the trace's start, count). */
 struct source {
     FILE *f;
+    const char *path;          /* the file read (an Azure trace: its first day) */
+    int stream;                /* timestamps: the class of every row of this file, -1: from class_col or 0 */
     const struct trace_params *p;
     struct trace_params *learn; /* class_column: while the trace is checked, the class names found go here */
     unsigned line;
@@ -291,10 +293,14 @@ static bool next_line(struct source *s, char *line, size_t cap)
     }
 }
 
-static bool source_open(struct source *s, const struct trace_params *p)
+/* Opens file `file` of the trace (of a timestamps trace's files; 0 for the other layouts). */
+static bool source_open(struct source *s, const struct trace_params *p, unsigned file)
 {
     memset(s, 0, sizeof *s);
     s->p = p;
+    bool merged = p->format == TRACE_TIMESTAMPS_CSV && p->n_files > 0;
+    s->path = merged ? p->files[file] : p->path;
+    s->stream = merged && !p->class_column && p->stream_class[0] ? (int)file : -1;
     s->last = -1;
     s->time_col = s->count_col = s->class_col = -1;
     s->t0 = p->format == TRACE_COUNTS ? p->start : 0; /* an Azure day starts at its midnight */
@@ -303,7 +309,7 @@ static bool source_open(struct source *s, const struct trace_params *p)
         s->day = 0;
         return p->n_files > 0;
     }
-    s->f = fopen(p->path, "r");
+    s->f = fopen(s->path, "r");
     if (!s->f) {
         snprintf(s->err, sizeof s->err, "cannot read the trace");
         return false;
@@ -493,9 +499,19 @@ static void source_close(struct source *s)
 
 /* ---- the window, gaps and looping ------------------------------------------------------------ */
 
+/* A timestamps file's next row, read ahead to merge the files by time. */
+struct pending {
+    bool has;
+    double at, v;              /* trace time (as the file gives it), value */
+};
+
 struct trace_reader {
     const struct trace_params *p;
-    struct source src;
+    unsigned n_src;            /* files read at once: a timestamps trace's files, else 1 */
+    struct source *src;
+    struct pending *row;       /* timestamps: each file's next row */
+    bool primed;               /* timestamps: row[] holds each file's first row, base is known */
+    double base;               /* timestamps: the earliest first row over the files, trace s */
     int64_t first, end;        /* the window's intervals [first, end); end < 0: to the file's end */
     int64_t next;              /* the next interval to return */
     int64_t have;              /* index of the pending row from the file, -1 none */
@@ -507,8 +523,10 @@ struct trace_reader {
 
 static bool reader_start(struct trace_reader *r)
 {
-    source_close(&r->src);
-    if (!source_open(&r->src, r->p)) return false;
+    for (unsigned i = 0; i < r->n_src; i++) source_close(&r->src[i]);
+    for (unsigned i = 0; i < r->n_src; i++)
+        if (!source_open(&r->src[i], r->p, i)) return false;
+    r->primed = false;
     r->next = r->first;
     r->have = -1;
     r->file_done = false;
@@ -521,41 +539,79 @@ static struct trace_reader *reader_new(const struct trace_params *p)
 {
     struct trace_reader *r = sim_xcalloc(1, sizeof *r);
     r->p = p;
+    r->n_src = p->format == TRACE_TIMESTAMPS_CSV && p->n_files > 0 ? p->n_files : 1;
+    r->src = sim_xcalloc(r->n_src, sizeof *r->src);
+    r->row = sim_xcalloc(r->n_src, sizeof *r->row);
     r->first = (int64_t)llround(p->offset / p->interval);
     r->end = p->window > 0 ? r->first + (int64_t)llround(p->window / p->interval) : -1;
     if (!reader_start(r)) r->file_done = true;
     return r;
 }
 
+/* The file where reading stopped on a mistake, NULL if none did. */
+static const struct source *reader_error(const struct trace_reader *r)
+{
+    for (unsigned i = 0; i < r->n_src; i++)
+        if (r->src[i].err[0]) return &r->src[i];
+    return NULL;
+}
+
 struct trace_reader *trace_open(const struct trace_params *p)
 {
     struct trace_reader *r = reader_new(p);
-    if (r->src.err[0]) {
+    if (reader_error(r)) {
         trace_close(r);
         return NULL;
     }
     return r;
 }
 
+/* Reads file i's next row into row[i]. */
+static void advance(struct trace_reader *r, unsigned i)
+{
+    struct pending *q = &r->row[i];
+    q->has = source_next_request(&r->src[i], &q->at, &q->v);
+    q->at += r->src[i].t0; /* the file's own time, not since its first row */
+}
+
 bool trace_next_request(struct trace_reader *r, double *t, double *value, unsigned *stream)
 {
     const struct trace_params *p = r->p;
     for (;;) {
-        double at, v;
-        bool got = source_next_request(&r->src, &at, &v);
-        if (got && at < p->offset) continue; /* before the window */
-        if (got && (p->window <= 0 || at < p->offset + p->window)) {
+        if (!r->primed) { /* each file's first row; times count from the earliest */
+            r->primed = true;
+            r->base = INFINITY;
+            for (unsigned i = 0; i < r->n_src; i++) {
+                advance(r, i);
+                if (r->row[i].has && r->row[i].at < r->base) r->base = r->row[i].at;
+            }
+        }
+        if (reader_error(r)) return false;
+        unsigned j = r->n_src; /* the file with the earliest next row (the first on a tie) */
+        for (unsigned i = 0; i < r->n_src; i++)
+            if (r->row[i].has && (j == r->n_src || r->row[i].at < r->row[j].at)) j = i;
+        double at = j < r->n_src ? r->row[j].at - r->base : 0;
+        if (j < r->n_src && at < p->offset) { /* before the window */
+            advance(r, j);
+            continue;
+        }
+        if (j < r->n_src && (p->window <= 0 || at < p->offset + p->window)) {
             /* the class of a row in the window only: rows outside it need no class of the workload */
-            int k = r->src.class_field ? class_stream(&r->src, r->src.class_field) : 0;
+            const struct source *s = &r->src[j];
+            int k = s->stream >= 0 ? s->stream : s->class_field ? class_stream(&r->src[j], s->class_field) : 0;
             if (k < 0) return false;
             *t = ((double)r->pass * r->pass_len + at - p->offset) / p->compress;
-            *value = v;
+            *value = r->row[j].v;
             *stream = (unsigned)k;
+            advance(r, j);
             return true;
         }
-        if (r->src.err[0] || !p->loop || r->src.last < 0) return false;
-        /* the window (or the file) is over: the next pass starts a window (or the trace's span) later */
-        r->pass_len = p->window > 0 ? p->window : r->src.prev - p->offset + p->interval;
+        /* the window (or every file) is over: the next pass starts a window (or the trace's span) later */
+        double last = -INFINITY;
+        for (unsigned i = 0; i < r->n_src; i++)
+            if (r->src[i].last >= 0 && r->src[i].prev + r->src[i].t0 > last) last = r->src[i].prev + r->src[i].t0;
+        if (!p->loop || !isfinite(last)) return false;
+        r->pass_len = p->window > 0 ? p->window : last - r->base - p->offset + p->interval;
         r->pass++;
         if (!reader_start(r)) return false;
     }
@@ -570,7 +626,7 @@ bool trace_next(struct trace_reader *r, double *count)
         }
         while (!r->file_done && r->have < r->next) { /* rows before the interval wanted are skipped */
             int64_t i;
-            if (source_next(&r->src, &i, r->have_count)) {
+            if (source_next(&r->src[0], &i, r->have_count)) {
                 r->have = i;
             } else {
                 r->file_done = true;
@@ -590,7 +646,9 @@ bool trace_next(struct trace_reader *r, double *count)
 void trace_close(struct trace_reader *r)
 {
     if (!r) return;
-    source_close(&r->src);
+    for (unsigned i = 0; i < r->n_src; i++) source_close(&r->src[i]);
+    free(r->src);
+    free(r->row);
     free(r);
 }
 
@@ -627,12 +685,14 @@ static int by_total(const void *a, const void *b)
 /* `files` (in order), `functions` ("all", a number for the top N by volume, or a list of HashFunction
  * values) and `classes` (names for the chosen functions in order, the rest to the last) of an
  * azure_functions trace. */
-static bool parse_azure(conf *c, const config_setting_t *g, struct trace_params *p)
+/* `files`: the trace's files in order (paths resolved and owned); false if one cannot be read. */
+static bool parse_files(conf *c, const config_setting_t *g, struct trace_params *p)
 {
-    int before = conf_errors(c);
     const config_setting_t *list = conf_list(c, g, "files", true);
     unsigned n = list ? (unsigned)config_setting_length(list) : 0;
-    if (list && n == 0) conf_error(c, list, "needs at least one daily file");
+    if (list && n == 0) conf_error(c, list, "needs at least one file");
+    if (n > TRACE_MAX_STREAMS && p->format == TRACE_TIMESTAMPS_CSV)
+        conf_error(c, list, "at most %d files are merged, got %u", TRACE_MAX_STREAMS, n);
     p->files = sim_xcalloc(n ? n : 1, sizeof *p->files);
     for (unsigned i = 0; i < n; i++) {
         char path[4096];
@@ -641,7 +701,12 @@ static bool parse_azure(conf *c, const config_setting_t *g, struct trace_params 
         fclose(f);
         p->files[p->n_files++] = sim_xstrdup(path);
     }
-    p->interval = 60;
+    return n > 0 && p->n_files == n;
+}
+
+/* `classes`: the class names of the trace's streams (owned); returns how many were given. */
+static unsigned parse_class_names(conf *c, const config_setting_t *g, struct trace_params *p)
+{
     const config_setting_t *classes = conf_list(c, g, "classes", false);
     unsigned k = classes ? (unsigned)config_setting_length(classes) : 0;
     if (classes && k == 0) conf_error(c, classes, "an empty list of classes");
@@ -653,6 +718,17 @@ static bool parse_azure(conf *c, const config_setting_t *g, struct trace_params 
         p->stream_class[p->n_streams++] = sim_xstrdup(name);
     }
     if (p->n_streams == 0) p->n_streams = 1;
+    return k;
+}
+
+static bool parse_azure(conf *c, const config_setting_t *g, struct trace_params *p)
+{
+    int before = conf_errors(c);
+    parse_files(c, g, p);
+    p->interval = 60;
+    unsigned k = parse_class_names(c, g, p);
+    const config_setting_t *classes = config_setting_get_member(g, "classes");
+    unsigned n = p->n_files;
 
     const config_setting_t *fn = config_setting_get_member(g, "functions");
     int64_t top = 0;
@@ -685,7 +761,7 @@ static bool parse_azure(conf *c, const config_setting_t *g, struct trace_params 
         p->pick_rest = true; /* all, by default */
         top = k > 1 ? k - 1 : 0;
     }
-    if (conf_errors(c) != before || p->n_files != n) return false;
+    if (conf_errors(c) != before || p->n_files != n || n == 0) return false;
     if (top > 0) { /* the top N by volume over every file */
         struct volumes vs = {0};
         struct source s = {0};
@@ -762,6 +838,19 @@ bool trace_parse(conf *c, const config_setting_t *g, struct trace_params *p)
         if (!parse_azure(c, g, p)) return false;
         f = stdin; /* not opened: the days are read below */
         snprintf(path, sizeof path, "%s", p->files[0]);
+    } else if (p->format == TRACE_TIMESTAMPS_CSV && config_setting_get_member(g, "files")) {
+        /* several files merged by time, optionally one class each */
+        if (config_setting_get_member(g, "file")) conf_error_in(c, g, "file", "give file or files, not both");
+        if (!parse_files(c, g, p)) return false;
+        unsigned k = parse_class_names(c, g, p);
+        if (k > 0 && k != p->n_files)
+            conf_error_in(c, g, "classes", "%u classes for %u files: give one class per file", k, p->n_files);
+        if (k > 0 && config_setting_get_member(g, "class_column"))
+            conf_error_in(c, g, "class_column", "give one class per file or a class column, not both");
+        if (config_setting_get_member(g, "functions"))
+            conf_error_in(c, g, "functions", "applies to the azure_functions layout only");
+        f = stdin; /* not opened: read below */
+        snprintf(path, sizeof path, "%s", p->files[0]);
     } else {
         f = conf_open_data(c, g, "file", path, sizeof path);
         if (f) fclose(f);
@@ -770,7 +859,7 @@ bool trace_parse(conf *c, const config_setting_t *g, struct trace_params *p)
             if (config_setting_get_member(g, azure_only[i]))
                 conf_error_in(c, g, azure_only[i], "applies to the azure_functions layout only%s",
                               strcmp(azure_only[i], "classes") || p->format != TRACE_TIMESTAMPS_CSV
-                                  ? "" : " (name a column of classes in class_column)");
+                                  ? "" : " (or to timestamps files, one class each; or name a class column)");
     }
     p->path = sim_xstrdup(f ? path : "");
     conf_get_string(c, g, "time_column", false, &p->time_column);
@@ -812,13 +901,13 @@ bool trace_parse(conf *c, const config_setting_t *g, struct trace_params *p)
     struct trace_params once = *p;
     once.loop = false;
     struct trace_reader *r = reader_new(&once);
-    if (p->class_column) r->src.learn = &once;
+    for (unsigned i = 0; p->class_column && i < r->n_src; i++) r->src[i].learn = &once;
     double total = 0, peak = 0, x[TRACE_MAX_STREAMS], last = 0;
     double by_stream[TRACE_MAX_STREAMS] = {0};
     if (p->format == TRACE_TIMESTAMPS_CSV) { /* requests, in bins of `interval` for the peak */
         double v, bin_start = 0, in_bin = 0;
         unsigned k;
-        while (!r->src.err[0] && trace_next_request(r, x, &v, &k)) {
+        while (trace_next_request(r, x, &v, &k)) {
             double t = x[0] * p->compress; /* trace seconds from the window's start */
             if (t >= bin_start + p->interval) {
                 bin_start += floor((t - bin_start) / p->interval) * p->interval;
@@ -831,7 +920,7 @@ bool trace_parse(conf *c, const config_setting_t *g, struct trace_params *p)
         }
         p->intervals = (uint64_t)total;
     } else {
-        while (!r->src.err[0] && trace_next(r, x)) {
+        while (!reader_error(r) && trace_next(r, x)) {
             p->intervals++;
             double sum = 0;
             for (unsigned k = 0; k < p->n_streams; k++) {
@@ -848,14 +937,15 @@ bool trace_parse(conf *c, const config_setting_t *g, struct trace_params *p)
         memcpy(p->stream_line, once.stream_line, sizeof p->stream_line);
     }
     memcpy(p->stream_requests, by_stream, sizeof by_stream);
-    const char *why = r->src.err;
-    unsigned line = r->src.line ? r->src.line : 1;
-    p->first_s = r->src.t0 + (p->format == TRACE_TIMESTAMPS_CSV ? p->offset : (double)r->first * p->interval);
-    if (why[0] && p->format == TRACE_AZURE_FUNCTIONS) conf_error_data(c, p->files[r->src.day], line, "%s", why);
-    else if (why[0]) conf_error_data(c, p->path, p->format == TRACE_COUNTS ? 1 : line, "%s", why);
+    const struct source *bad = reader_error(r);
+    unsigned line = bad && bad->line ? bad->line : 1;
+    p->first_s = p->format == TRACE_TIMESTAMPS_CSV ? (isfinite(r->base) ? r->base : 0) + p->offset
+                                                   : r->src[0].t0 + (double)r->first * p->interval;
+    if (bad && p->format == TRACE_AZURE_FUNCTIONS) conf_error_data(c, p->files[bad->day], line, "%s", bad->err);
+    else if (bad) conf_error_data(c, bad->path, p->format == TRACE_COUNTS ? 1 : line, "%s", bad->err);
     else if (p->intervals == 0)
-        conf_error_in(c, g, p->offset > 0 ? "offset" : "file", "the window holds no interval of the trace (it starts "
-                      "after the trace ends)");
+        conf_error_in(c, g, p->offset > 0 ? "offset" : p->format == TRACE_TIMESTAMPS_CSV && p->n_files ? "files" : "file",
+                      "the window holds no interval of the trace (it starts after the trace ends)");
     trace_close(r);
     if (p->class_column && p->n_streams == 0) p->n_streams = 1; /* no request: reported above */
     double len = p->interval / p->compress; /* simulated seconds per interval */
@@ -885,8 +975,11 @@ void trace_describe(const struct trace_params *p, double horizon_s, FILE *f)
     else if (end < horizon_s) snprintf(fit, sizeof fit, " (shorter than the horizon)");
     else if (end > horizon_s)
         snprintf(fit, sizeof fit, " (cut by the horizon: its last %g s are not replayed)", end - horizon_s);
-    fprintf(f, "trace %s: %llu %s after shaping, %g s of simulated time%s; mean %.6g requests/s, peak %.6g requests/s "
-            "(one interval)\n", p->path, (unsigned long long)p->intervals,
+    char more[64] = "";
+    if (p->format == TRACE_TIMESTAMPS_CSV && p->n_files > 1)
+        snprintf(more, sizeof more, " and %u more file%s, merged by time", p->n_files - 1, p->n_files > 2 ? "s" : "");
+    fprintf(f, "trace %s%s: %llu %s after shaping, %g s of simulated time%s; mean %.6g requests/s, peak %.6g requests/s "
+            "(one interval)\n", p->path, more, (unsigned long long)p->intervals,
             p->format == TRACE_TIMESTAMPS_CSV ? "requests" : "intervals", p->span_s, fit, p->mean_rps, p->peak_rps);
     if (p->aligned) {
         long long ms = llround(p->local_s * 1000);

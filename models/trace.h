@@ -14,7 +14,8 @@
  * A third layout gives one row per request: a CSV with a time column (seconds, or date-times with a
  * fraction of a second, as in the Azure LLM inference trace) and optionally a per-request number
  * (tokens) that the workload turns into CPU demand; requests replay at their own times (shaped), and
- * their times must not go backwards.
+ * their times must not go backwards. Several such files (the Azure LLM trace's code and conversation
+ * services) are merged by time, each file read ahead by one row, optionally one class per file.
  *
  * A fourth layout is the Azure Functions 2019 trace (Shahrad et al.): daily CSV files with one row
  * per function, HashOwner,HashApp,HashFunction,Trigger then 1440 per-minute invocation counts; a
@@ -31,8 +32,7 @@
  * a quiet lead-in, so cron schedules and scheduled scaling line up with the trace's daily cycle.
  * Without it, simulated time 0 is the window's start.
  *
- * Leaves out: daylight-saving changes inside a trace (the zone is one fixed shift), files merged
- * by time (one timestamps file per trace).
+ * Leaves out: daylight-saving changes inside a trace (the zone is one fixed shift).
  * Invariant: intervals come out in order, one per `interval` of trace time, gaps as zeros.
  * Scale: traces of any length; O(1) memory (an Azure day is 1440 minutes per stream).
  */
@@ -62,7 +62,8 @@ struct trace_params {
     const char *count_column;
     const char *value_column;  /* timestamps: a per-request number (e.g. tokens) for the demand; NULL none */
     const char *class_column;  /* timestamps: a column naming each request's class; NULL none */
-    unsigned n_files;          /* azure_functions: the daily files in order (owned paths) */
+    unsigned n_files;          /* azure_functions: the daily files in order; timestamps_csv: the files merged
+                                  by time (0: `file` alone) (owned paths) */
     char **files;
     unsigned n_pick;           /* azure_functions: the functions replayed, sorted by hash */
     struct trace_pick *pick;

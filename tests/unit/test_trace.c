@@ -441,6 +441,36 @@ static void test_timestamps_class_column(void **state)
     assert_int_equal(cls[3], 1);
 }
 
+/* Timestamps files merged by time, one class each: times count from the earliest first row over the
+ * files, a tie goes to the earlier file, offset and window apply to the merged times, and a loop
+ * starts the next pass one span (last row - first + interval) later. */
+static void test_timestamps_files_merged(void **state)
+{
+    (void)state;
+    write_file("a.csv", "t,tok\n10,1\n12,2\n15,3\n");
+    write_file("b.csv", "tok,t\n7,11\n8,12\n9,20\n"); /* its columns in another order */
+    classes_text = "( " CLASS("y") ", " CLASS("x") " )";
+    const char *files = "trace: { files = [ \"a.csv\", \"b.csv\" ]; classes = [ \"x\", \"y\" ]; format = \"timestamps_csv\"; "
+                        "time_column = \"t\";";
+    char body[512];
+    snprintf(body, sizeof body, "%s };", files);
+    assert_int_equal(arrivals(body, 100), 6);
+    const double at[] = {0, 1, 2, 2, 5, 10};
+    const unsigned of[] = {1, 0, 1, 0, 1, 0}; /* x is the workload's class 1 */
+    for (int i = 0; i < 6; i++) {
+        assert_close(times[i], at[i], 1e-9);
+        assert_int_equal(cls[i], of[i]);
+    }
+    snprintf(body, sizeof body, "%s offset = \"1.5s\"; window = \"4s\"; };", files);
+    assert_int_equal(arrivals(body, 100), 3);
+    assert_close(times[0], 0.5, 1e-9);
+    assert_close(times[2], 3.5, 1e-9);
+    snprintf(body, sizeof body, "%s loop = true; };", files);
+    assert_int_equal(arrivals(body, 11.5), 7);
+    assert_close(times[6], 11, 1e-9);
+    assert_int_equal(cls[6], 1);
+}
+
 /* Only the rows in the window need a class of the workload: "search" before the offset and "other"
  * after the window are neither learned nor checked. */
 static void test_classes_outside_the_window(void **state)
@@ -600,7 +630,17 @@ static void test_diagnostics(void **state)
     expect_error("file = \"t.csv\"; format = \"counts_csv\"; interval = \"1s\"; class_column = \"k\";", "time,count\n0,1\n",
                  "workload.arrivals.trace.class_column: applies to the timestamps_csv layout only");
     expect_error("file = \"t.csv\"; format = \"timestamps_csv\"; classes = [ \"a\" ];", "time\n0\n",
-                 "workload.arrivals.trace.classes: applies to the azure_functions layout only (name a column");
+                 "workload.arrivals.trace.classes: applies to the azure_functions layout only (or to timestamps files");
+    write_file("a.csv", "time\n1\n2\n");
+    write_file("b.csv", "time\n1.5\n3\n2.5\n");
+    expect_error("format = \"timestamps_csv\"; files = [ \"a.csv\", \"b.csv\" ];", NULL,
+                 "b.csv:4: times must not go backwards");
+    expect_error("format = \"timestamps_csv\"; files = [ \"a.csv\", \"a.csv\" ]; classes = [ \"a\" ];", NULL,
+                 "workload.arrivals.trace.classes: 1 classes for 2 files: give one class per file");
+    expect_error("format = \"timestamps_csv\"; file = \"a.csv\"; files = [ \"a.csv\" ];", NULL,
+                 "workload.arrivals.trace.file: give file or files, not both");
+    expect_error("format = \"timestamps_csv\"; files = [ \"a.csv\" ]; classes = [ \"a\" ]; class_column = \"time\";", NULL,
+                 "workload.arrivals.trace.class_column: give one class per file or a class column, not both");
     expect_error("file = \"t.csv\"; format = \"counts_csv\"; interval = \"1s\"; start = 5;", "time,count\n0,1\n",
                  "workload.arrivals.trace.start: applies to the bare counts layout only");
     expect_error("file = \"t.csv\"; format = \"counts\"; interval = \"1s\"; start = \"yesterday\";", "1\n",
@@ -678,6 +718,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_azure_functions_to_classes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trace_classes_reach_the_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timestamps_class_column, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timestamps_files_merged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_classes_outside_the_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_trace_classes_ask_no_shares, setup, teardown),
         cmocka_unit_test_setup_teardown(test_describe, setup, teardown),

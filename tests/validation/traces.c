@@ -13,8 +13,12 @@
  *      billion): every interval's arrivals are Poisson with the trace's count as their mean. An interval
  *      the trace leaves empty gets none; Pearson's statistic sum (O - E)^2 / E over the others lies
  *      inside its normal interval (mean: their number; variance: sum 2 + 1/E, exact for Poisson counts)
- *      at level 1 - 0.05/7, so intervals are neither more nor less variable than Poisson; and the
+ *      at level 1 - 0.05/8, so intervals are neither more nor less variable than Poisson; and the
  *      trace's total lies inside the Poisson interval of the arrivals.
+ *  (g) The Azure LLM inference trace's two files (code, conversation; fractional date-times) merged
+ *      by time, one class each: every request arrives once, in time order, with its file's class, at
+ *      its own time less the earliest first row (within 1 us), as an independent read and sort of both
+ *      files gives.
  *  (e) Memory stays flat: replaying the whole NASA trace (58.6 days) in a child process peaks at the
  *      resident memory of replaying its first day, within 512 KiB (the run-to-run noise of a 2 MiB
  *      process; holding the trace would take 40 MiB more).
@@ -43,7 +47,7 @@
 #include "traces.h"
 #include "workload.h"
 
-#define N_CHECKS 7
+#define N_CHECKS 8
 
 static char root[1024];
 
@@ -136,6 +140,106 @@ static void check_poisson(const char *name, const struct bins *b, const uint32_t
                "intervals=%zu busy_intervals=%.0f pearson=%.1f (mean %.0f, z=%.2f, bound %.2f) "
                "empty_intervals_with_arrivals=%llu arrivals=%.0f trace_requests=%.0f poisson_ci=[%.0f,%.0f]",
                b->count, busy, x2, busy, zx, z, (unsigned long long)empty_bad, got, total, lo, hi);
+}
+
+/* Case (g): one request of the Azure LLM files, as read independently (t: s since 1970). */
+struct llm_row {
+    double t;
+    unsigned file, row; /* its file (its class), and its row in that file (ties keep file order) */
+};
+
+static int by_time(const void *a, const void *b)
+{
+    const struct llm_row *x = a, *y = b;
+    if (x->t < y->t) return -1;
+    if (x->t > y->t) return 1;
+    if (x->file != y->file) return x->file < y->file ? -1 : 1;
+    return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* Reads file `file` (header, then "YYYY-MM-DD HH:MM:SS.fffffff,..." rows) onto rows; returns the count. */
+static size_t read_llm(const char *path, unsigned file, struct llm_row **rows, size_t n)
+{
+    FILE *f = fopen(path, "r");
+    char line[256];
+    if (!f || !fgets(line, sizeof line, f)) exit(1);
+    unsigned k = 0;
+    while (fgets(line, sizeof line, f)) {
+        struct tm tm = {0};
+        double sec;
+        if (sscanf(line, "%d-%d-%d %d:%d:%lf", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &sec) != 6)
+            exit(1);
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        *rows = realloc(*rows, (n + 1) * sizeof **rows);
+        if (!*rows) exit(1);
+        (*rows)[n++] = (struct llm_row){(double)timegm(&tm) + sec, file, k++};
+    }
+    fclose(f);
+    return n;
+}
+
+/* Case (g): the arrivals of the merged replay, and their classes. */
+struct llm_replay {
+    double *t;
+    unsigned *cls;
+    size_t n, cap;
+};
+
+static void arrive_llm(void *ctx, const struct request *r)
+{
+    struct llm_replay *m = ctx;
+    if (m->n == m->cap) {
+        m->cap = m->cap ? 2 * m->cap : 4096;
+        m->t = realloc(m->t, m->cap * sizeof *m->t);
+        m->cls = realloc(m->cls, m->cap * sizeof *m->cls);
+        if (!m->t || !m->cls) exit(1);
+    }
+    m->t[m->n] = sim_to_seconds(r->arrival);
+    m->cls[m->n++] = r->cls;
+}
+
+static void check_llm_merge(void)
+{
+    char code[1200], conv[1200], text[4096];
+    snprintf(code, sizeof code, "%s/azure-llm-inference-2023/AzureLLMInferenceTrace_code.csv", root);
+    snprintf(conv, sizeof conv, "%s/azure-llm-inference-2023/AzureLLMInferenceTrace_conv.csv", root);
+    struct llm_row *rows = NULL;
+    size_t n_code = read_llm(code, 0, &rows, 0), n = read_llm(conv, 1, &rows, n_code);
+    qsort(rows, n, sizeof *rows, by_time);
+    snprintf(text, sizeof text,
+             "workload: { arrivals: { process = \"trace\"; trace: { format = \"timestamps_csv\"; time_column = \"TIMESTAMP\";\n"
+             "  files = [ \"%s\", \"%s\" ]; classes = [ \"code\", \"chat\" ]; }; };\n"
+             "  classes = ( { name = \"code\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; },\n"
+             "              { name = \"chat\"; cpu = { dist = \"deterministic\"; value = \"1ms\"; }; } ); };\n",
+             code, conv);
+    conf *c = conf_load_string(text, "validate_traces", stderr);
+    struct workload_params w;
+    if (!c || !workload_parse(c, conf_group(c, conf_root(c), "workload", true), &w)) exit(1);
+    sim *s = sim_create(20261130, 0, sim_from_seconds(2 * 3600));
+    struct llm_replay m = {0};
+    struct workload *wl = workload_create(s, &w, arrive_llm, &m);
+    sim_run(s);
+    size_t bad_time = 0, bad_class = 0, by_class[2] = {0, 0};
+    double worst = 0;
+    for (size_t i = 0; i < m.n && i < n; i++) {
+        double e = fabs(m.t[i] - (rows[i].t - rows[0].t));
+        worst = e > worst ? e : worst;
+        bad_time += e > 1e-6 || (i > 0 && m.t[i] < m.t[i - 1]);
+        bad_class += m.cls[i] != rows[i].file;
+        by_class[m.cls[i] < 2 ? m.cls[i] : 0]++;
+    }
+    check_true("azure_llm_files_merge_by_time", m.n == n && bad_time == 0 && bad_class == 0,
+               "requests=%zu code=%zu (file %zu) chat=%zu (file %zu) arrivals=%zu out_of_place=%zu wrong_class=%zu "
+               "worst_time_error_s=%.2e",
+               n, by_class[0], n_code, by_class[1], n - n_code, m.n, bad_time, bad_class, worst);
+    workload_destroy(wl);
+    sim_destroy(s);
+    workload_params_free(&w);
+    conf_free(c);
+    free(rows);
+    free(m.t);
+    free(m.cls);
 }
 
 /* Peak resident memory (KiB) of a child process that replays arrivals_body to the horizon. */
@@ -265,6 +369,7 @@ int main(void)
     free(minute);
     trace_params_free(&p);
     conf_free(c);
+    check_llm_merge();
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures ? 1 : 0;
 }
