@@ -67,6 +67,13 @@ if [ $rc -eq 0 ] && grep -q "mean 12.5806 requests/s, peak 75.046 requests/s" <<
   ok "check prints the shaped trace and its local clock"
 else bad "check prints the shaped trace and its local clock (got $rc)" "$out"; fi
 
+out=$("$strato" check "$here/merged.cfg" 2>&1) && "$strato" run -q -o "$work/merged.h5" "$here/merged.cfg"; rc=$?
+if [ $rc -eq 0 ] && grep -q "merged_code.csv and 1 more file, merged by time: 10 requests" <<<"$out" &&
+   grep -q "trace classes: code 40%, chat 60% of the requests" <<<"$out" &&
+   [ "$(h5dump -a /designs/one/runs/0/arrivals "$work/merged.h5" | grep -A1 DATA | tail -1 | tr -d ' ')" = "(0):10" ]; then
+  ok "two trace files merged by time: check shows both classes, a run replays all 10 requests"
+else bad "two trace files merged by time (got $rc)" "$out"; fi
+
 out=$("$strato" catalog 2>&1); rc=$?
 if [ $rc -eq 0 ] && [ "$(grep -c '^[a-z0-9]*\.[a-z0-9]* ' <<<"$out")" -eq 20 ] && grep -q '^c6i.large  *x86_64  *2 ' <<<"$out"; then
   ok "catalog lists the 20 shipped instance types"

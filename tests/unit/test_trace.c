@@ -4,7 +4,7 @@
  * lines), offset, window and looping, the span/mean/peak measured at parse time, compression and
  * scaling of the arrivals (and scaling to a target mean or peak), the even and uniform modes (exact
  * counts, exact even positions), classes from a trace (Azure functions to classes, a class column, only
- * rows in the window, exact counts per class), the time zone (the local clock, a lead-in), what
+ * rows in the window, exact counts per class; timestamps files merged by time), the time zone (the local clock, a lead-in), what
  * `check` prints, and the diagnostics (missing file, malformed row with its line, times that do not
  * increase, impossible dates, unknown column, an empty window, unknown classes, settings that do not
  * apply, a failed trace that asks for no shares).
