@@ -1,13 +1,14 @@
 /* test_trace.c: unit tests of models/trace and of trace replay in models/workload: the layouts (CSV
  * with a time and a count column, missing intervals as zeros, date-time or second times; a bare
- * sequence of counts; timestamps; the Azure Functions 2019 daily files with absent functions and blank
- * lines), offset, window and looping, the span/mean/peak measured at parse time, compression and
- * scaling of the arrivals (and scaling to a target mean or peak), the even and uniform modes (exact
- * counts, exact even positions), classes from a trace (Azure functions to classes, a class column, only
- * rows in the window, exact counts per class; timestamps files merged by time), the time zone (the local clock, a lead-in), what
- * `check` prints, and the diagnostics (missing file, malformed row with its line, times that do not
- * increase, impossible dates, unknown column, an empty window, unknown classes, settings that do not
- * apply, a failed trace that asks for no shares).
+ * sequence of counts; timestamps, from one file or several merged by time; the Azure Functions 2019
+ * daily files with absent functions and blank lines), offset, window and looping, the span/mean/peak
+ * measured at parse time, compression and scaling of the arrivals (and scaling to a target mean or
+ * peak), the even and uniform modes (exact counts, exact even positions), classes from a trace (Azure
+ * functions to classes, a class column, one class per file, only rows in the window, exact counts per
+ * class), the time zone (the local clock, a lead-in), what `check` prints, and the diagnostics
+ * (missing file, malformed row with its line, times that do not increase, impossible dates, unknown
+ * column, an empty window, unknown classes, settings that do not apply, a failed trace that asks for
+ * no shares).
  *
  * Trace files are written to a temporary directory next to the study text, which names them by a
  * relative path (data files resolve against the study file's directory).
