@@ -28,7 +28,8 @@ struct source {
     const struct trace_params *p;
     struct trace_params *learn; /* class_column: while the trace is checked, the class names found go here */
     unsigned line;
-    int time_col, count_col;   /* CSV (count_col: the value column of a timestamps trace, -1 none) */
+    int time_col, count_col;   /* CSV columns, -1 none */
+    int value_col[TRACE_MAX_VALUES]; /* timestamps: the value columns */
     int class_col;             /* timestamps: the class column, -1 none */
     double t0;                 /* the trace time of its first row or count, s */
     int64_t last;              /* index of the last interval (or row) read, -1 before the first */
@@ -326,13 +327,16 @@ static bool source_open(struct source *s, const struct trace_params *p, unsigned
         if (!strcmp(fields[i], p->time_column)) s->time_col = i;
         if (!strcmp(fields[i], p->count_column)) s->count_col = i;
     }
-    if (p->format == TRACE_TIMESTAMPS_CSV) { /* the value column is optional */
+    if (p->format == TRACE_TIMESTAMPS_CSV) { /* value columns are optional */
         s->count_col = -1;
-        for (int i = 0; p->value_column && i < n; i++)
-            if (!strcmp(fields[i], p->value_column)) s->count_col = i;
-        if (p->value_column && s->count_col < 0) {
-            snprintf(s->err, sizeof s->err, "no column \"%s\" in the header", p->value_column);
-            return false;
+        for (unsigned k = 0; k < p->n_values; k++) {
+            s->value_col[k] = -1;
+            for (int i = 0; i < n; i++)
+                if (!strcmp(fields[i], p->value_column[k])) s->value_col[k] = i;
+            if (s->value_col[k] < 0) {
+                snprintf(s->err, sizeof s->err, "no column \"%s\" in the header", p->value_column[k]);
+                return false;
+            }
         }
         for (int i = 0; p->class_column && i < n; i++)
             if (!strcmp(fields[i], p->class_column)) s->class_col = i;
@@ -348,33 +352,34 @@ static bool source_open(struct source *s, const struct trace_params *p, unsigned
     return true;
 }
 
-/* Timestamps layout: the next row's time (s since the first row) and value, and its class field in
+/* Timestamps layout: the next row's time (s since the first row) and values, and its class field in
  * s->class_field (until the next row); false at the end or on a mistake (err set). */
 static bool source_next_request(struct source *s, double *t, double *value)
 {
+    const struct trace_params *p = s->p;
     if (!s->f || s->err[0]) return false;
     char *fields[64];
     while (next_line(s, s->row_text, sizeof s->row_text)) {
         int n = split(s->row_text, fields, 64);
         if (n == 1 && fields[0][0] == '\0') continue;
-        int need = s->time_col > s->count_col ? s->time_col : s->count_col;
-        if (s->class_col > need) need = s->class_col;
+        int need = s->time_col > s->class_col ? s->time_col : s->class_col;
+        for (unsigned k = 0; k < p->n_values; k++) need = s->value_col[k] > need ? s->value_col[k] : need;
         if (n <= need) {
             snprintf(s->err, sizeof s->err, "expected %d columns, got %d", need + 1, n);
             return false;
         }
         s->class_field = s->class_col >= 0 ? fields[s->class_col] : NULL;
-        double at = parse_time(fields[s->time_col], &s->dates), v = NAN;
+        double at = parse_time(fields[s->time_col], &s->dates);
         if (isnan(at)) {
             snprintf(s->err, sizeof s->err, "expected a time (seconds or \"YYYY-MM-DD HH:MM:SS[.fff]\"), got \"%s\"",
                      fields[s->time_col]);
             return false;
         }
-        if (s->count_col >= 0) {
-            v = parse_number(fields[s->count_col]);
-            if (isnan(v)) {
-                snprintf(s->err, sizeof s->err, "expected a number in column \"%s\", got \"%s\"", s->p->value_column,
-                         fields[s->count_col]);
+        for (unsigned k = 0; k < p->n_values; k++) {
+            value[k] = parse_number(fields[s->value_col[k]]);
+            if (isnan(value[k])) {
+                snprintf(s->err, sizeof s->err, "expected a number in column \"%s\", got \"%s\"", p->value_column[k],
+                         fields[s->value_col[k]]);
                 return false;
             }
         }
@@ -387,7 +392,6 @@ static bool source_next_request(struct source *s, double *t, double *value)
         s->last++;
         s->prev = at - s->t0;
         *t = s->prev;
-        *value = v;
         return true;
     }
     return false;
@@ -502,7 +506,8 @@ static void source_close(struct source *s)
 /* A timestamps file's next row, read ahead to merge the files by time. */
 struct pending {
     bool has;
-    double at, v;              /* trace time (as the file gives it), value */
+    double at;                 /* trace time (as the file gives it) */
+    double v[TRACE_MAX_VALUES];
 };
 
 struct trace_reader {
@@ -570,7 +575,7 @@ struct trace_reader *trace_open(const struct trace_params *p)
 static void advance(struct trace_reader *r, unsigned i)
 {
     struct pending *q = &r->row[i];
-    q->has = source_next_request(&r->src[i], &q->at, &q->v);
+    q->has = source_next_request(&r->src[i], &q->at, q->v);
     q->at += r->src[i].t0; /* the file's own time, not since its first row */
 }
 
@@ -601,7 +606,7 @@ bool trace_next_request(struct trace_reader *r, double *t, double *value, unsign
             int k = s->stream >= 0 ? s->stream : s->class_field ? class_stream(&r->src[j], s->class_field) : 0;
             if (k < 0) return false;
             *t = ((double)r->pass * r->pass_len + at - p->offset) / p->compress;
-            *value = r->row[j].v;
+            memcpy(value, r->row[j].v, r->p->n_values * sizeof *value);
             *stream = (unsigned)k;
             advance(r, j);
             return true;
@@ -802,6 +807,27 @@ static bool parse_azure(conf *c, const config_setting_t *g, struct trace_params 
     return true;
 }
 
+/* `value_column`: a column name, or a list of up to TRACE_MAX_VALUES (timestamps only). */
+static void parse_value_columns(conf *c, const config_setting_t *g, struct trace_params *p)
+{
+    const config_setting_t *v = config_setting_get_member(g, "value_column");
+    if (!v) return;
+    if (p->format != TRACE_TIMESTAMPS_CSV) {
+        conf_error_in(c, g, "value_column", "applies to the timestamps_csv layout only");
+        return;
+    }
+    if (config_setting_type(v) == CONFIG_TYPE_STRING) {
+        if (conf_get_string(c, g, "value_column", true, &p->value_column[0])) p->n_values = 1;
+        return;
+    }
+    const config_setting_t *list = conf_list(c, g, "value_column", true);
+    unsigned n = list ? (unsigned)config_setting_length(list) : 0;
+    if (list && (n == 0 || n > TRACE_MAX_VALUES))
+        conf_error(c, list, "expected 1 to %d column names, got %u", TRACE_MAX_VALUES, n);
+    for (unsigned i = 0; i < n && i < TRACE_MAX_VALUES; i++)
+        if (conf_elem_string(c, list, i, &p->value_column[p->n_values])) p->n_values++;
+}
+
 /* `start`: a count trace's first time, as seconds or a "YYYY-MM-DD HH:MM:SS" date-time. */
 static void parse_start(conf *c, const config_setting_t *g, struct trace_params *p)
 {
@@ -864,7 +890,7 @@ bool trace_parse(conf *c, const config_setting_t *g, struct trace_params *p)
     p->path = sim_xstrdup(f ? path : "");
     conf_get_string(c, g, "time_column", false, &p->time_column);
     conf_get_string(c, g, "count_column", false, &p->count_column);
-    conf_get_string(c, g, "value_column", false, &p->value_column);
+    parse_value_columns(c, g, p);
     conf_get_string(c, g, "class_column", false, &p->class_column);
     if (p->class_column && p->format != TRACE_TIMESTAMPS_CSV)
         conf_error_in(c, g, "class_column", "applies to the timestamps_csv layout only");
@@ -902,12 +928,12 @@ bool trace_parse(conf *c, const config_setting_t *g, struct trace_params *p)
     once.loop = false;
     struct trace_reader *r = reader_new(&once);
     for (unsigned i = 0; p->class_column && i < r->n_src; i++) r->src[i].learn = &once;
-    double total = 0, peak = 0, x[TRACE_MAX_STREAMS], last = 0;
+    double total = 0, peak = 0, x[TRACE_MAX_STREAMS], last = 0, v[TRACE_MAX_VALUES];
     double by_stream[TRACE_MAX_STREAMS] = {0};
     if (p->format == TRACE_TIMESTAMPS_CSV) { /* requests, in bins of `interval` for the peak */
-        double v, bin_start = 0, in_bin = 0;
+        double bin_start = 0, in_bin = 0;
         unsigned k;
-        while (trace_next_request(r, x, &v, &k)) {
+        while (trace_next_request(r, x, v, &k)) {
             double t = x[0] * p->compress; /* trace seconds from the window's start */
             if (t >= bin_start + p->interval) {
                 bin_start += floor((t - bin_start) / p->interval) * p->interval;

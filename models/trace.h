@@ -12,8 +12,8 @@
  * `strato check` prints: the span, mean and peak rate after shaping.
  *
  * A third layout gives one row per request: a CSV with a time column (seconds, or date-times with a
- * fraction of a second, as in the Azure LLM inference trace) and optionally a per-request number
- * (tokens) that the workload turns into CPU demand; requests replay at their own times (shaped), and
+ * fraction of a second, as in the Azure LLM inference trace) and optionally per-request numbers
+ * (context and generated tokens) that the workload turns into CPU demand; requests replay at their own times (shaped), and
  * their times must not go backwards. Several such files (the Azure LLM trace's code and conversation
  * services) are merged by time, each file read ahead by one row, optionally one class per file.
  *
@@ -48,6 +48,7 @@
 enum trace_format { TRACE_COUNTS_CSV, TRACE_COUNTS, TRACE_TIMESTAMPS_CSV, TRACE_AZURE_FUNCTIONS };
 
 #define TRACE_MAX_STREAMS 32 /* request classes a trace can tell apart */
+#define TRACE_MAX_VALUES 4   /* numbers per request a timestamps trace can carry */
 
 /* An Azure function replayed: its HashFunction and the stream (class) its invocations go to. */
 struct trace_pick {
@@ -60,7 +61,8 @@ struct trace_params {
     enum trace_format format;
     const char *time_column;   /* CSV: names in the header (borrowed) */
     const char *count_column;
-    const char *value_column;  /* timestamps: a per-request number (e.g. tokens) for the demand; NULL none */
+    unsigned n_values;         /* timestamps: per-request numbers (e.g. tokens) for the demand, 0 none */
+    const char *value_column[TRACE_MAX_VALUES]; /* their columns (borrowed) */
     const char *class_column;  /* timestamps: a column naming each request's class; NULL none */
     unsigned n_files;          /* azure_functions: the daily files in order; timestamps_csv: the files merged
                                   by time (0: `file` alone) (owned paths) */
@@ -106,8 +108,8 @@ struct trace_reader *trace_open(const struct trace_params *p);
  * when the window is over (never with loop). Count layouts only. */
 bool trace_next(struct trace_reader *r, double *count);
 /* Timestamps layout: the next request's time in simulated seconds from the window's start (offset
- * removed, compressed, later passes of a loop shifted by the window; the lead-in not added), its value
- * (NaN without a value column) and its stream; false when the window is over (never with loop). */
+ * removed, compressed, later passes of a loop shifted by the window; the lead-in not added), its
+ * values (value[0 .. n_values-1]) and its stream; false when the window is over (never with loop). */
 bool trace_next_request(struct trace_reader *r, double *t, double *value, unsigned *stream);
 void trace_close(struct trace_reader *r);
 

@@ -33,7 +33,8 @@ struct workload {
     uint64_t copies;        /* timestamps: arrivals still to make of the current request (scaling) */
     sim_time req_t;         /* timestamps: its time */
     uint16_t req_cls;       /* timestamps: its class */
-    double req_value, next_value; /* its value; the value of the arrival scheduled next */
+    double req_value[TRACE_MAX_VALUES];  /* its values */
+    double next_value[TRACE_MAX_VALUES]; /* the values of the arrival scheduled next */
     uint64_t n;             /* arrivals so far */
 };
 
@@ -90,6 +91,29 @@ static void map_trace_classes(conf *c, const config_setting_t *arr, struct workl
     }
 }
 
+/* `demand_per_value`: a duration per unit of the trace's value column, or a list, one per value column. */
+static void parse_per_value(conf *c, const config_setting_t *arr, struct workload_params *p)
+{
+    const config_setting_t *d = arr ? config_setting_get_member(arr, "demand_per_value") : NULL;
+    if (!d) return;
+    unsigned want = p->trace.n_values;
+    if (!config_setting_is_aggregate(d)) {
+        if (conf_get_duration(c, arr, "demand_per_value", true, CONF_AT_LEAST(0), &p->demand_per_value[0]))
+            p->n_per_value = 1;
+    } else {
+        const config_setting_t *list = conf_list(c, arr, "demand_per_value", true);
+        unsigned n = list ? (unsigned)config_setting_length(list) : 0;
+        for (unsigned i = 0; i < n && i < TRACE_MAX_VALUES; i++)
+            if (conf_elem_quantity(c, list, i, CONF_UNIT_SECONDS, CONF_AT_LEAST(0), &p->demand_per_value[i])) p->n_per_value++;
+        if (n > TRACE_MAX_VALUES) p->n_per_value = n; /* reported below */
+    }
+    if (want == 0)
+        conf_error_in(c, arr, "demand_per_value", "needs a value per request: name its column in trace.value_column");
+    else if (p->n_per_value != want)
+        conf_error_in(c, arr, "demand_per_value", "%u demands per value for %u value columns: give one per column",
+                      p->n_per_value, want);
+}
+
 bool workload_parse(conf *c, const config_setting_t *group, struct workload_params *p)
 {
     int before = conf_errors(c);
@@ -108,10 +132,8 @@ bool workload_parse(conf *c, const config_setting_t *group, struct workload_para
         conf_get_choice(c, arr, "within", false, within_names, &within);
         p->within = (enum workload_within)within;
         p->mean_rps = p->trace.mean_rps;
-        conf_get_duration(c, arr, "demand_per_value", false, CONF_AT_LEAST(0), &p->demand_per_value);
+        parse_per_value(c, arr, p);
         conf_get_duration(c, arr, "demand_base", false, CONF_AT_LEAST(0), &p->demand_base);
-        if (p->demand_per_value > 0 && !p->trace.value_column)
-            conf_error_in(c, arr, "demand_per_value", "needs a value per request: name its column in trace.value_column");
         /* asked for, even when the trace's own settings failed (then shares are still not wanted) */
         p->trace_classes = p->trace.stream_class[0] != NULL ||
                            (tg && (config_setting_get_member(tg, "class_column") || config_setting_get_member(tg, "classes")));
@@ -251,17 +273,17 @@ static sim_time next_traced(struct workload *w)
     sim_time t = sim_now(w->s);
     if (w->p->trace.format == TRACE_TIMESTAMPS_CSV) { /* requests at their own times, scaled by copies */
         while (w->copies == 0) {
-            double at, v, k = w->p->trace.scale;
+            double at, v[TRACE_MAX_VALUES] = {0}, k = w->p->trace.scale;
             unsigned stream;
-            if (!w->trace || !trace_next_request(w->trace, &at, &v, &stream)) return -1;
+            if (!w->trace || !trace_next_request(w->trace, &at, v, &stream)) return -1;
             w->copies = (uint64_t)floor(k);
             if (k - floor(k) > 0 && gsl_rng_uniform(w->arrivals) < k - floor(k)) w->copies++;
             w->req_t = sim_from_seconds(w->p->trace.lead_s + at);
-            w->req_value = v;
+            memcpy(w->req_value, v, sizeof w->req_value);
             w->req_cls = w->p->trace_cls[stream];
         }
         w->copies--;
-        w->next_value = w->req_value;
+        memcpy(w->next_value, w->req_value, sizeof w->next_value);
         w->next_cls = w->req_cls;
         return w->req_t > t ? w->req_t : t;
     }
@@ -343,8 +365,10 @@ static void on_arrival(sim *s, void *self, const void *payload)
     }
     const struct workload_class *k = &w->p->classes[r.cls];
     r.demand = dist_sample(&k->cpu, w->demand);
-    if (w->p->demand_per_value > 0 && !isnan(w->next_value)) /* the trace's own measure of the work */
-        r.demand = w->p->demand_base + w->p->demand_per_value * w->next_value;
+    if (w->p->n_per_value > 0) { /* the trace's own measure of the work */
+        r.demand = w->p->demand_base;
+        for (unsigned i = 0; i < w->p->n_per_value; i++) r.demand += w->p->demand_per_value[i] * w->next_value[i];
+    }
     if (k->bytes.kind != DIST_NONE) {
         double bytes = dist_sample(&k->bytes, w->demand);
         r.bytes = bytes < 4294967295.0 ? (uint32_t)bytes : UINT32_MAX;
@@ -375,7 +399,6 @@ struct workload *workload_create(sim *s, const struct workload_params *p, worklo
     if (p->traced) {
         w->trace = trace_open(&p->trace);
         w->from = w->to = sim_now(s) + sim_from_seconds(p->trace.lead_s);
-        w->next_value = NAN;
     }
     schedule_next(w);
     return w;

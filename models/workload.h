@@ -74,8 +74,9 @@ struct workload_params {
     bool traced;          /* arrivals from a trace (the profile, rate and changes do not apply) */
     struct trace_params trace;
     enum workload_within within;
-    double demand_base, demand_per_value; /* s: a timestamps trace's value v gives CPU demand base + v x per_value
-                                             (per_value 0: the class's cpu distribution) */
+    double demand_base;   /* s: with per-value demands, a request's CPU demand is base + sum v[i] x per_value[i] */
+    unsigned n_per_value; /* one per value column of a timestamps trace; 0: the class's cpu distribution */
+    double demand_per_value[TRACE_MAX_VALUES]; /* s per unit of each value (e.g. per token) */
     bool trace_classes;   /* the trace gives each request's class (shares do not apply) */
     uint16_t trace_cls[TRACE_MAX_STREAMS]; /* the class of each of the trace's streams */
     double mean_rps;      /* requests/s averaged over a day, > 0 */

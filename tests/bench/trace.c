@@ -92,10 +92,10 @@ static void bench(const char *name, const char *trace, const char *span, bool al
         /* the reading a run does: every interval (or request) of the window */
         t0 = bench_wall();
         struct trace_reader *r = trace_open(&p->workload.trace);
-        double x[TRACE_MAX_STREAMS], v, sum = 0;
+        double x[TRACE_MAX_STREAMS], v[TRACE_MAX_VALUES], sum = 0;
         unsigned k;
         if (p->workload.trace.format == TRACE_TIMESTAMPS_CSV)
-            while (trace_next_request(r, x, &v, &k)) sum += x[0];
+            while (trace_next_request(r, x, v, &k)) sum += x[0];
         else
             while (trace_next(r, x)) sum += x[0];
         trace_close(r);

@@ -277,31 +277,46 @@ static void record_demand(void *ctx, const struct request *r)
     n_times++;
 }
 
-static void test_timestamps_value_gives_demand(void **state)
+/* Demands of a timestamps trace's requests: base + per_value x value, or with two value columns (an
+ * LLM request's context and generated tokens) base + the sum over the columns. */
+static void demands(const char *arrivals_settings, const char *value_column, double *out, size_t n)
 {
-    (void)state;
-    write_file("r.csv", "t,tokens\n0,10\n1,20\n");
+    write_file("r.csv", "t,ctx,tokens\n0,1000,10\n1,300,20\n");
     char text[1024];
     snprintf(text, sizeof text,
-             "workload: { arrivals: { process = \"trace\"; demand_per_value = \"20ms\"; demand_base = \"50ms\";\n"
-             "  trace: { file = \"r.csv\"; format = \"timestamps_csv\"; time_column = \"t\"; value_column = \"tokens\"; }; };\n"
-             "  classes = " ONE_CLASS "; };\n");
+             "workload: { arrivals: { process = \"trace\"; %s demand_base = \"50ms\";\n"
+             "  trace: { file = \"r.csv\"; format = \"timestamps_csv\"; time_column = \"t\"; value_column = %s; }; };\n"
+             "  classes = " ONE_CLASS "; };\n", arrivals_settings, value_column);
     struct diag d;
     conf *c = load(text, &d);
     struct workload_params w;
-    assert_true(workload_parse(c, conf_group(c, conf_root(c), "workload", true), &w));
+    if (!workload_parse(c, conf_group(c, conf_root(c), "workload", true), &w)) {
+        print_error("workload_parse failed:\n%s\n", diag_text(&d));
+        fail();
+    }
     sim *s = sim_create(3, 0, sim_from_seconds(10));
     n_times = 0;
     struct workload *wl = workload_create(s, &w, record_demand, NULL);
     sim_run(s);
-    assert_int_equal(n_times, 2);
-    assert_close(times[0], 0.05 + 0.02 * 10, 1e-12);
-    assert_close(times[1], 0.05 + 0.02 * 20, 1e-12);
+    assert_int_equal(n_times, n);
+    for (size_t i = 0; i < n; i++) out[i] = times[i];
     workload_destroy(wl);
     sim_destroy(s);
     workload_params_free(&w);
     conf_free(c);
     diag_close(&d);
+}
+
+static void test_timestamps_values_give_demand(void **state)
+{
+    (void)state;
+    double x[2];
+    demands("demand_per_value = \"20ms\";", "\"tokens\"", x, 2);
+    assert_close(x[0], 0.05 + 0.02 * 10, 1e-12);
+    assert_close(x[1], 0.05 + 0.02 * 20, 1e-12);
+    demands("demand_per_value = [ \"0.1ms\", \"20ms\" ];", "[ \"ctx\", \"tokens\" ]", x, 2);
+    assert_close(x[0], 0.05 + 0.0001 * 1000 + 0.02 * 10, 1e-12);
+    assert_close(x[1], 0.05 + 0.0001 * 300 + 0.02 * 20, 1e-12);
 }
 
 /* An Azure Functions 2019 day file: a header, then rows of 4 names and 1440 counts; function f gets
@@ -624,6 +639,10 @@ static void test_diagnostics(void **state)
                  "t.csv:2: expected HashOwner,HashApp,HashFunction,Trigger and 1440 counts");
     expect_error("file = \"t.csv\"; format = \"timestamps_csv\"; value_column = \"tokens\";", "time\n0.5\n",
                  "t.csv:1: no column \"tokens\" in the header");
+    expect_error("file = \"t.csv\"; format = \"timestamps_csv\"; value_column = [ \"a\", \"b\", \"c\", \"d\", \"e\" ];",
+                 "time,a\n0.5,1\n", "workload.arrivals.trace.value_column: expected 1 to 4 column names, got 5");
+    expect_error("file = \"t.csv\"; format = \"counts_csv\"; interval = \"1s\"; value_column = \"count\";",
+                 "time,count\n0,1\n", "workload.arrivals.trace.value_column: applies to the timestamps_csv layout only");
     expect_error("file = \"t.csv\"; format = \"timestamps_csv\"; class_column = \"model\";", "time,model\n0.5,a\n1,zz\n",
                  "t.csv:3: class \"zz\" (column \"model\") is not a class of the workload (its classes: a)");
     expect_error("file = \"t.csv\"; format = \"timestamps_csv\"; class_column = \"model\";", "time,model\n0.5,a\n1,\n",
@@ -714,7 +733,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_uniform_arrivals_keep_the_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_horizon_and_loop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timestamps_as_given, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_timestamps_value_gives_demand, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timestamps_values_give_demand, setup, teardown),
         cmocka_unit_test_setup_teardown(test_azure_functions_layout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_azure_functions_to_classes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trace_classes_reach_the_requests, setup, teardown),
