@@ -116,7 +116,8 @@ static double parse_fixed_time(const char *s, struct date_cache *cache)
         }
     }
     int h = fixed_digits(s + 11, 2), mi = fixed_digits(s + 14, 2), sec = fixed_digits(s + 17, 2);
-    if (h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60) return NAN; /* not civil_seconds: the day is cached */
+    /* not civil_seconds: the day may come from the cache */
+    if (h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60) return NAN;
     static const double pow10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
     int64_t digits = 0;
     int n = 0;
@@ -190,7 +191,8 @@ static int class_stream(struct source *s, const char *name)
     for (; n < TRACE_MAX_STREAMS && p->stream_class[n]; n++)
         if (!strcmp(p->stream_class[n], name)) return (int)n;
     if (!s->learn) {
-        snprintf(s->err, sizeof s->err, "class \"%.64s\" is not among the classes found when the trace was checked", name);
+        snprintf(s->err, sizeof s->err, "class \"%.64s\" is not among the classes found when the trace was checked",
+                 name);
         return -1;
     }
     if (!name[0]) {
@@ -745,7 +747,8 @@ static bool parse_azure(conf *c, const config_setting_t *g, struct trace_params 
             const char *h = NULL;
             if (!conf_elem_string(c, names, i, &h)) continue;
             for (unsigned j = 0; j < p->n_pick; j++)
-                if (!strcmp(p->pick[j].hash, h)) conf_error(c, config_setting_get_elem(names, i), "\"%s\" is listed twice", h);
+                if (!strcmp(p->pick[j].hash, h))
+                    conf_error(c, config_setting_get_elem(names, i), "\"%s\" is listed twice", h);
             p->pick[p->n_pick].hash = sim_xstrdup(h);
             p->pick[p->n_pick].stream = p->n_pick < p->n_streams ? p->n_pick : p->n_streams - 1;
             p->n_pick++;
@@ -794,7 +797,8 @@ static bool parse_azure(conf *c, const config_setting_t *g, struct trace_params 
             for (size_t i = 0; i < m; i++) {
                 if (i < keep) {
                     unsigned rank = (unsigned)i;
-                    p->pick[p->n_pick++] = (struct trace_pick){vs.v[i].hash, rank < p->n_streams ? rank : p->n_streams - 1};
+                    unsigned stream = rank < p->n_streams ? rank : p->n_streams - 1;
+                    p->pick[p->n_pick++] = (struct trace_pick){vs.v[i].hash, stream};
                 } else {
                     free(vs.v[i].hash);
                 }
@@ -841,9 +845,11 @@ static void parse_start(conf *c, const config_setting_t *g, struct trace_params 
     const char *text = NULL;
     if (config_setting_type(s) == CONFIG_TYPE_STRING && conf_get_string(c, g, "start", true, &text))
         t = parse_time(text, NULL);
-    else if (config_setting_type(s) != CONFIG_TYPE_STRING && !conf_get_double(c, g, "start", true, CONF_IN(-1e12, 1e12), &t))
+    else if (config_setting_type(s) != CONFIG_TYPE_STRING &&
+             !conf_get_double(c, g, "start", true, CONF_IN(-1e12, 1e12), &t))
         return;
-    if (!isfinite(t)) conf_error_in(c, g, "start", "expected the time of the first count: seconds, or \"YYYY-MM-DD HH:MM:SS\"");
+    if (!isfinite(t))
+        conf_error_in(c, g, "start", "expected the time of the first count: seconds, or \"YYYY-MM-DD HH:MM:SS\"");
     else p->start = t;
 }
 
@@ -970,7 +976,7 @@ bool trace_parse(conf *c, const config_setting_t *g, struct trace_params *p)
     if (bad && p->format == TRACE_AZURE_FUNCTIONS) conf_error_data(c, p->files[bad->day], line, "%s", bad->err);
     else if (bad) conf_error_data(c, bad->path, p->format == TRACE_COUNTS ? 1 : line, "%s", bad->err);
     else if (p->intervals == 0)
-        conf_error_in(c, g, p->offset > 0 ? "offset" : p->format == TRACE_TIMESTAMPS_CSV && p->n_files ? "files" : "file",
+        conf_error_in(c, g, p->offset > 0 ? "offset" : p->n_files && p->format == TRACE_TIMESTAMPS_CSV ? "files" : "file",
                       "the window holds no interval of the trace (it starts after the trace ends)");
     trace_close(r);
     if (p->class_column && p->n_streams == 0) p->n_streams = 1; /* no request: reported above */

@@ -13,9 +13,9 @@
  *
  * A third layout gives one row per request: a CSV with a time column (seconds, or date-times with a
  * fraction of a second, as in the Azure LLM inference trace) and optionally per-request numbers
- * (context and generated tokens) that the workload turns into CPU demand; requests replay at their own times (shaped), and
- * their times must not go backwards. Several such files (the Azure LLM trace's code and conversation
- * services) are merged by time, each file read ahead by one row, optionally one class per file.
+ * (context and generated tokens) that the workload turns into CPU demand; requests replay at their
+ * own times (shaped), and their times must not go backwards. Several such files (the Azure LLM
+ * trace's code and conversation services) are merged by time, each read ahead by one row.
  *
  * A fourth layout is the Azure Functions 2019 trace (Shahrad et al.): daily CSV files with one row
  * per function, HashOwner,HashApp,HashFunction,Trigger then 1440 per-minute invocation counts; a
@@ -25,7 +25,8 @@
  * Classes: a trace may tell request classes apart, as streams. An Azure trace with a `classes` list
  * gives its chosen functions, in order (by volume, or as named), to those classes one by one, the
  * functions beyond the list to its last class; a timestamps trace with a `class_column` names each
- * request's class. Each stream's counts come out separately; the workload maps names to classes.
+ * request's class (from the rows in the window only), or its files give one class each. Each
+ * stream's counts come out separately; the workload maps names to classes.
  *
  * Time of day: with `time_zone` set, the replay keeps the trace's local time of day (its times plus
  * the zone): simulated time 0 is the local midnight before the window's start, which then comes after
