@@ -96,22 +96,22 @@ static void parse_per_value(conf *c, const config_setting_t *arr, struct workloa
 {
     const config_setting_t *d = arr ? config_setting_get_member(arr, "demand_per_value") : NULL;
     if (!d) return;
-    unsigned want = p->trace.n_values;
+    unsigned given = 1, want = p->trace.n_values;
     if (!config_setting_is_aggregate(d)) {
-        if (conf_get_duration(c, arr, "demand_per_value", true, CONF_AT_LEAST(0), &p->demand_per_value[0]))
-            p->n_per_value = 1;
+        conf_get_duration(c, arr, "demand_per_value", true, CONF_AT_LEAST(0), &p->demand_per_value[0]);
     } else {
         const config_setting_t *list = conf_list(c, arr, "demand_per_value", true);
-        unsigned n = list ? (unsigned)config_setting_length(list) : 0;
-        for (unsigned i = 0; i < n && i < TRACE_MAX_VALUES; i++)
-            if (conf_elem_quantity(c, list, i, CONF_UNIT_SECONDS, CONF_AT_LEAST(0), &p->demand_per_value[i])) p->n_per_value++;
-        if (n > TRACE_MAX_VALUES) p->n_per_value = n; /* reported below */
+        given = list ? (unsigned)config_setting_length(list) : 0;
+        for (unsigned i = 0; i < given && i < TRACE_MAX_VALUES; i++)
+            conf_elem_quantity(c, list, i, CONF_UNIT_SECONDS, CONF_AT_LEAST(0), &p->demand_per_value[i]);
     }
     if (want == 0)
         conf_error_in(c, arr, "demand_per_value", "needs a value per request: name its column in trace.value_column");
-    else if (p->n_per_value != want)
+    else if (given != want)
         conf_error_in(c, arr, "demand_per_value", "%u demands per value for %u value columns: give one per column",
-                      p->n_per_value, want);
+                      given, want);
+    else
+        p->n_per_value = want; /* a wrong element was reported by its getter */
 }
 
 bool workload_parse(conf *c, const config_setting_t *group, struct workload_params *p)

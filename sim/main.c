@@ -10,7 +10,6 @@
  * attribute `complete` is false).
  */
 #include <errno.h>
-#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -217,8 +216,8 @@ int main(int argc, char **argv)
             ov.has_horizon = true;
         } else if (run && !strcmp(a, "--design")) {
             ov.design = next;
-        } else if (run && (!strcmp(a, "-j") || !strcmp(a, "--jobs") || !strncmp(a, "-j", 2))) {
-            const char *n = a[2] && a[1] == 'j' ? a + 2 : next; /* -j 2 or -j2 */
+        } else if (run && (!strcmp(a, "--jobs") || !strncmp(a, "-j", 2))) {
+            const char *n = a[1] == 'j' && a[2] ? a + 2 : next; /* -j 2, --jobs 2 or -j2 */
             uint64_t j;
             if (!parse_u64(n, &j) || j < 1 || j > 1024)
                 return usage_error("-j: not a number of workers in [1, 1024]: \"%s\"", n);
